@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# podwall: one `make` builds the BPF object, its skeleton and every binary.
+# `make test` also builds the unit tests under ASan and UBSan, then runs the
+# whole suite (tests/run.sh). V=1 shows full command lines.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+BUILD ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+V ?= 0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# BPF is built against the uapi headers of linux-libc-dev, not a vmlinux.h:
+# TC programs read only __sk_buff and packet bytes, so no CO-RE is needed.
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Werror -I$(ARCH_INC)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	  -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -D_GNU_SOURCE
+# libbpf: loading, skeletons, TC attach. libcjson: JSON flow events.
+LDLIBS := -lbpf -lelf -lz -lcjson
+
+BPF_HDRS := $(wildcard kern/*.h kern/lib/*.h)
+BPF_OBJ := $(BUILD)/kern/podwall.bpf.o
+SKEL := $(BUILD)/kern/podwall.skel.h
+
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_HDRS := $(wildcard user/lib/*.h) kern/podwall_abi.h
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+
+CMDS := $(BUILD)/podwall-dp
+
+TEST_COMMON := tests/unit/main.c tests/unit/testlib.c
+TEST_BPF_SRCS := $(wildcard tests/unit/bpf_*.c tests/unit/pktgen.c)
+TEST_LIB_SRCS := $(wildcard tests/unit/lib_*.c)
+TEST_HDRS := $(wildcard tests/unit/*.h)
+TESTS := $(BUILD)/tests/test_bpf $(BUILD)/tests/test_lib
+
+.PHONY: all unit-bins test demo deps clean format check-format
+
+all: $(CMDS) $(TESTS)
+
+unit-bins: $(TESTS)
+
+$(BPF_OBJ): kern/podwall.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name podwall_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(LIB_HDRS) $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+$(BUILD)/podwall-dp: $(BUILD)/user/cmd/podwall-dp.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(TEST_HDRS) $(LIB_HDRS) $(SKEL)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -c $< -o $@
+
+tobj = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(1))
+
+$(BUILD)/tests/test_bpf: $(call tobj,$(TEST_COMMON) $(TEST_BPF_SRCS)) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/test_lib: $(call tobj,$(TEST_COMMON) $(TEST_LIB_SRCS)) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The README's commands. Both run as root; scripts/install-deps.sh is
+# idempotent and is what installs every package either one needs.
+test: all
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 unit-bins
+	$(Q)BUILD=$(BUILD) tests/run.sh
+
+demo: all
+	$(Q)BUILD=$(BUILD) scripts/demo.sh
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+format:
+	$(Q)git ls-files '*.c' '*.h' | xargs clang-format -i
+
+check-format:
+	$(Q)git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	$(Q)rm -rf $(BUILD)

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Identity and policy lookups. A verdict costs one ipcache LPM lookup and at
+ * most three policy LPM lookups (the peer's label identity, its ipBlock
+ * identity, any peer), whatever the number of policies, rules or endpoints.
+ */
+#ifndef PW_POLICY_H
+#define PW_POLICY_H
+
+#include "../podwall_abi.h"
+#include "maps.h"
+
+/* Identities of a peer address; WORLD when the address is unknown. */
+static __always_inline struct pw_ipcache_entry
+ipcache_lookup(const __u8 *addr)
+{
+	struct pw_ipcache_entry id = { .id = PW_ID_WORLD };
+	struct pw_ipcache_key key = { .prefixlen = 128 };
+	struct pw_ipcache_entry *e;
+
+	__builtin_memcpy(key.addr, addr, 16);
+	e = bpf_map_lookup_elem(&pw_ipcache, &key);
+	if (e)
+		id = *e;
+	return id;
+}
+
+static __always_inline int pol_lookup_id(__u32 ep_id, __u32 peer, __u8 dir,
+					 __u8 proto, __be16 dport, __u32 *rule)
+{
+	struct pw_policy_key key = {
+		.prefixlen = PW_POL_PLEN_FULL,
+		.ep_id = ep_id,
+		.peer_id = peer,
+		.dir = dir,
+		.proto = proto,
+		.dport = dport,
+	};
+	struct pw_policy_entry *e;
+
+	e = bpf_map_lookup_elem(&pw_policy, &key);
+	if (!e)
+		return 0;
+	*rule = e->rule_id;
+	return 1;
+}
+
+static __always_inline int pol_enforced(const struct pw_endpoint *ep, __u8 dir)
+{
+	return ep->flags & (dir == PW_DIR_INGRESS ? PW_EP_F_INGRESS_ENFORCED :
+						    PW_EP_F_EGRESS_ENFORCED);
+}
+
+/*
+ * Judge a new flow of endpoint @ep in direction @dir with peer @remote,
+ * protocol @proto and policy port @dport. Sets *rule (PW_RULE_DEFAULT when
+ * no rule decided) and *peer_id. Returns 1 if allowed, 0 if denied.
+ */
+static __always_inline int pol_judge(const struct pw_endpoint *ep, __u8 dir,
+				     const __u8 *remote, __u8 proto,
+				     __be16 dport, __u32 *rule, __u32 *peer_id)
+{
+	struct pw_ipcache_entry peer = ipcache_lookup(remote);
+
+	*peer_id = peer.id;
+	*rule = PW_RULE_DEFAULT;
+	if (!pol_enforced(ep, dir))
+		return 1;
+	if (pol_lookup_id(ep->ep_id, peer.id, dir, proto, dport, rule))
+		return 1;
+	/* ipBlock: a pod inside a referenced CIDR is judged by both */
+	if (peer.cidr_id &&
+	    pol_lookup_id(ep->ep_id, peer.cidr_id, dir, proto, dport, rule))
+		return 1;
+	return pol_lookup_id(ep->ep_id, PW_ID_ANY, dir, proto, dport, rule);
+}
+
+#endif /* PW_POLICY_H */

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Installs every Debian 12 package that podwall's build, demo and tests need,
+# and mounts bpffs. Idempotent and non-interactive; run as root.
+set -euo pipefail
+
+# Why each one is here:
+build=(
+	make gcc          # userspace build; gcc brings libasan/libubsan
+	clang llvm        # BPF object (clang -target bpf)
+	libbpf-dev        # loader, skeletons, TC attach, ring buffer
+	bpftool           # skeleton generation (bpftool gen skeleton)
+	libelf-dev zlib1g-dev # libbpf's own link dependencies
+	linux-libc-dev    # uapi headers the BPF code builds against
+	libcjson-dev      # JSON: flow events, counters
+	clang-format      # make check-format
+)
+test=(
+	iproute2          # ip netns, veth, bridge, tc
+	iputils-ping      # ICMP probes
+	util-linux        # nsenter: run tools in a netns without hiding bpffs
+	python3 python3-scapy # traffic probes and crafted packets (/usr/bin/python3)
+	tcpdump           # captures in end-to-end tests
+	procps            # sysctl, pkill
+)
+
+missing=()
+for p in "${build[@]}" "${test[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The datapath's maps are pinned in bpffs.
+if ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf
+fi
+echo "install-deps: ok"

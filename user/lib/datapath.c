@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Loader, attach and map access for the datapath. The only code in user/
+ * that makes bpf() calls for the TC programs; the policy compiler does not.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "datapath.h" /* before the skeleton: it defines pw_config */
+#include "podwall.skel.h"
+#include "log.h"
+#include "portrange.h"
+
+/* Our filters' place in the clsact chain; others' filters are left alone. */
+#define PW_TC_HANDLE 0x9d0c
+#define PW_TC_PRIO 0x9d0c
+
+static const char *const map_names[PW_MAP__MAX] = {
+	[PW_MAP_ENDPOINTS] = "pw_endpoints",
+	[PW_MAP_IPCACHE] = "pw_ipcache",
+	[PW_MAP_POLICY] = "pw_policy",
+	[PW_MAP_CT] = "pw_ct",
+	[PW_MAP_FRAG] = "pw_frag",
+	[PW_MAP_EVENTS] = "pw_events",
+	[PW_MAP_EVENTS_LOST] = "pw_events_lost",
+	[PW_MAP_COUNTERS] = "pw_counters",
+};
+
+/* [0]: pw_from_pod (pod egress), [1]: pw_to_pod (pod ingress) */
+static const char *const prog_names[2] = { "pw_from_pod", "pw_to_pod" };
+
+struct pw_dp {
+	struct podwall_bpf *skel; /* NULL when adopted from pins */
+	int map_fds[PW_MAP__MAX];
+	int prog_fds[2];
+};
+
+static struct pw_dp *dp_new(void)
+{
+	struct pw_dp *dp = calloc(1, sizeof(*dp));
+	int i;
+
+	if (!dp)
+		return NULL;
+	for (i = 0; i < PW_MAP__MAX; i++)
+		dp->map_fds[i] = -1;
+	dp->prog_fds[0] = dp->prog_fds[1] = -1;
+	return dp;
+}
+
+void pw_dp_close(struct pw_dp *dp)
+{
+	int i;
+
+	if (!dp)
+		return;
+	if (dp->skel) {
+		podwall_bpf__destroy(dp->skel);
+	} else {
+		for (i = 0; i < PW_MAP__MAX; i++)
+			if (dp->map_fds[i] >= 0)
+				close(dp->map_fds[i]);
+		for (i = 0; i < 2; i++)
+			if (dp->prog_fds[i] >= 0)
+				close(dp->prog_fds[i]);
+	}
+	free(dp);
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static struct bpf_map *skel_map(struct podwall_bpf *skel, enum pw_dp_map m)
+{
+	return bpf_object__find_map_by_name(skel->obj, map_names[m]);
+}
+
+static struct bpf_program *skel_prog(struct podwall_bpf *skel, int i)
+{
+	return i ? skel->progs.pw_to_pod : skel->progs.pw_from_pod;
+}
+
+static int set_size(struct bpf_map *map, __u32 n)
+{
+	if (!n)
+		return 0;
+	return bpf_map__set_max_entries(map, n);
+}
+
+static void set_cfg(struct pw_config *dst, const struct pw_config *src)
+{
+	if (src->ct_tcp_syn_ns)
+		dst->ct_tcp_syn_ns = src->ct_tcp_syn_ns;
+	if (src->ct_tcp_est_ns)
+		dst->ct_tcp_est_ns = src->ct_tcp_est_ns;
+	if (src->ct_tcp_close_ns)
+		dst->ct_tcp_close_ns = src->ct_tcp_close_ns;
+	if (src->ct_udp_ns)
+		dst->ct_udp_ns = src->ct_udp_ns;
+	if (src->ct_other_ns)
+		dst->ct_other_ns = src->ct_other_ns;
+	if (src->frag_ns)
+		dst->frag_ns = src->frag_ns;
+}
+
+static int pin_progs(struct podwall_bpf *skel, const char *dir)
+{
+	char path[PATH_MAX];
+	int i, err;
+
+	for (i = 0; i < 2; i++) {
+		err = pin_path(path, sizeof(path), dir, prog_names[i]);
+		if (err)
+			return err;
+		/* a new program version replaces the old pin */
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		err = bpf_program__pin(skel_prog(skel, i), path);
+		if (err) {
+			pr_warn("pin %s: %s\n", path, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
+{
+	struct podwall_bpf *skel;
+	__u32 ep_max = opts->ep_max;
+	char path[PATH_MAX];
+	struct pw_dp *dp;
+	int i, err;
+
+	dp = dp_new();
+	if (!dp)
+		return -ENOMEM;
+	skel = podwall_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("open BPF object: %s\n", strerror(-err));
+		goto fail;
+	}
+	dp->skel = skel;
+
+	err = set_size(skel->maps.pw_ct, opts->ct_max);
+	err = err ?: set_size(skel->maps.pw_policy, opts->policy_max);
+	err = err ?: set_size(skel->maps.pw_ipcache, opts->ipcache_max);
+	err = err ?: set_size(skel->maps.pw_endpoints, ep_max);
+	err = err ?: set_size(skel->maps.pw_frag, opts->frag_max);
+	err = err ?: set_size(skel->maps.pw_events, opts->events_bytes);
+	if (!ep_max)
+		ep_max = bpf_map__max_entries(skel->maps.pw_endpoints);
+	err = err ?: set_size(skel->maps.pw_counters, ep_max * PW_CNT_SLOTS);
+	if (err) {
+		pr_warn("set map sizes: %s\n", strerror(-err));
+		goto fail;
+	}
+	set_cfg((struct pw_config *)&skel->rodata->pw_cfg, &opts->cfg);
+
+	if (opts->pin_dir) {
+		if (mkdir(opts->pin_dir, 0700) && errno != EEXIST) {
+			err = -errno;
+			pr_warn("create pin folder %s: %s\n", opts->pin_dir,
+				strerror(-err));
+			goto fail;
+		}
+		for (i = 0; i < PW_MAP__MAX; i++) {
+			err = pin_path(path, sizeof(path), opts->pin_dir,
+				       map_names[i]);
+			err = err ?: bpf_map__set_pin_path(skel_map(skel, i),
+							   path);
+			if (err)
+				goto fail;
+		}
+	}
+
+	err = podwall_bpf__load(skel);
+	if (err) {
+		/* libbpf refuses a pinned map whose type, key, value or size
+		 * no longer match: a stale pin from another version */
+		pr_warn("load BPF object%s%s: %s\n",
+			opts->pin_dir ? " with pins in " : "",
+			opts->pin_dir ? opts->pin_dir : "", strerror(-err));
+		goto fail;
+	}
+	if (opts->pin_dir) {
+		err = pin_progs(skel, opts->pin_dir);
+		if (err)
+			goto fail;
+	}
+	for (i = 0; i < PW_MAP__MAX; i++)
+		dp->map_fds[i] = bpf_map__fd(skel_map(skel, i));
+	for (i = 0; i < 2; i++)
+		dp->prog_fds[i] = bpf_program__fd(skel_prog(skel, i));
+	*out = dp;
+	return 0;
+fail:
+	pw_dp_close(dp);
+	return err;
+}
+
+int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
+{
+	char path[PATH_MAX];
+	struct pw_dp *dp;
+	int i, fd, err;
+
+	dp = dp_new();
+	if (!dp)
+		return -ENOMEM;
+	for (i = 0; i < PW_MAP__MAX + 2; i++) {
+		const char *name = i < PW_MAP__MAX ? map_names[i] :
+						     prog_names[i - PW_MAP__MAX];
+
+		err = pin_path(path, sizeof(path), pin_dir, name);
+		if (err)
+			goto fail;
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			pr_warn("open pinned %s: %s%s\n", path, strerror(-err),
+				err == -ENOENT ? " (is the datapath loaded?)" :
+						 "");
+			goto fail;
+		}
+		if (i < PW_MAP__MAX)
+			dp->map_fds[i] = fd;
+		else
+			dp->prog_fds[i - PW_MAP__MAX] = fd;
+	}
+	*out = dp;
+	return 0;
+fail:
+	pw_dp_close(dp);
+	return err;
+}
+
+int pw_dp_unpin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int i, err = 0;
+
+	for (i = 0; i < PW_MAP__MAX + 2; i++) {
+		const char *name = i < PW_MAP__MAX ? map_names[i] :
+						     prog_names[i - PW_MAP__MAX];
+
+		if (pin_path(path, sizeof(path), pin_dir, name))
+			return -ENAMETOOLONG;
+		if (unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+	}
+	if (rmdir(pin_dir) && errno != ENOENT && !err)
+		err = -errno;
+	if (err)
+		pr_warn("remove pins in %s: %s\n", pin_dir, strerror(-err));
+	return err;
+}
+
+int pw_dp_map_fd(const struct pw_dp *dp, enum pw_dp_map map)
+{
+	if (map < 0 || map >= PW_MAP__MAX)
+		return -EINVAL;
+	return dp->map_fds[map];
+}
+
+int pw_dp_prog_fd(const struct pw_dp *dp, int dir)
+{
+	if (dir == PW_DIR_EGRESS)
+		return dp->prog_fds[0];
+	if (dir == PW_DIR_INGRESS)
+		return dp->prog_fds[1];
+	return -EINVAL;
+}
+
+int pw_dp_attach(const struct pw_dp *dp, int ifindex)
+{
+	static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS,
+							    BPF_TC_EGRESS };
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int i, err;
+
+	/* The clsact qdisc may be there already, ours or another tool's. */
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_warn("create clsact on ifindex %d: %s\n", ifindex,
+			strerror(-err));
+		return err;
+	}
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+				    .priority = PW_TC_PRIO,
+				    .prog_fd = dp->prog_fds[i],
+				    .flags = BPF_TC_F_REPLACE);
+
+		hook.attach_point = points[i];
+		err = bpf_tc_attach(&hook, &opts);
+		if (err) {
+			pr_warn("attach %s to ifindex %d: %s\n", prog_names[i],
+				ifindex, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int pw_dp_detach(int ifindex)
+{
+	static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS,
+							    BPF_TC_EGRESS };
+	int i, err, ret = 0;
+
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+				    .attach_point = points[i]);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+				    .priority = PW_TC_PRIO);
+
+		err = bpf_tc_detach(&hook, &opts);
+		if (err && err != -ENOENT && err != -EINVAL && !ret) {
+			pr_warn("detach %s from ifindex %d: %s\n",
+				prog_names[i], ifindex, strerror(-err));
+			ret = err;
+		}
+	}
+	return ret;
+}
+
+static int map_update(int fd, const void *key, const void *val,
+		      const char *what)
+{
+	int err = bpf_map_update_elem(fd, key, val, BPF_ANY);
+
+	if (err) {
+		err = -errno;
+		pr_warn("update %s: %s\n", what,
+			err == -E2BIG || err == -ENOSPC ? "map full" :
+							  strerror(-err));
+	}
+	return err;
+}
+
+static int map_delete(int fd, const void *key)
+{
+	if (bpf_map_delete_elem(fd, key))
+		return -errno;
+	return 0;
+}
+
+int pw_dp_endpoint_set(const struct pw_dp *dp, __u32 ifindex,
+		       const struct pw_endpoint *ep)
+{
+	return map_update(dp->map_fds[PW_MAP_ENDPOINTS], &ifindex, ep,
+			  "endpoint");
+}
+
+int pw_dp_endpoint_get(const struct pw_dp *dp, __u32 ifindex,
+		       struct pw_endpoint *ep)
+{
+	if (bpf_map_lookup_elem(dp->map_fds[PW_MAP_ENDPOINTS], &ifindex, ep))
+		return -errno;
+	return 0;
+}
+
+int pw_dp_endpoint_del(const struct pw_dp *dp, __u32 ifindex)
+{
+	return map_delete(dp->map_fds[PW_MAP_ENDPOINTS], &ifindex);
+}
+
+int pw_dp_ipcache_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
+		      const struct pw_ipcache_entry *e)
+{
+	struct pw_ipcache_key key = { .prefixlen = plen };
+
+	if (plen > 128)
+		return -EINVAL;
+	memcpy(key.addr, addr, 16);
+	return map_update(dp->map_fds[PW_MAP_IPCACHE], &key, e, "ipcache");
+}
+
+int pw_dp_ipcache_del(const struct pw_dp *dp, const __u8 addr[16], __u32 plen)
+{
+	struct pw_ipcache_key key = { .prefixlen = plen };
+
+	if (plen > 128)
+		return -EINVAL;
+	memcpy(key.addr, addr, 16);
+	return map_delete(dp->map_fds[PW_MAP_IPCACHE], &key);
+}
+
+/* The policy keys that together match rule @r; returns their number. */
+static int policy_keys(const struct pw_dp_rule *r, struct pw_policy_key *keys,
+		       int max)
+{
+	struct pw_port_prefix pp[PW_PORT_PREFIXES_MAX];
+	struct pw_policy_key base = {
+		.ep_id = r->ep_id,
+		.peer_id = r->peer_id,
+		.dir = r->dir,
+		.proto = r->proto,
+	};
+	int i, n;
+
+	if (r->dir != PW_DIR_INGRESS && r->dir != PW_DIR_EGRESS)
+		return -EINVAL;
+	if (!r->proto) {
+		if (r->port_lo || r->port_hi)
+			return -EINVAL;
+		keys[0] = base;
+		keys[0].prefixlen = PW_POL_PLEN_ANY_PROTO;
+		return 1;
+	}
+	if (!r->port_lo && !r->port_hi) {
+		keys[0] = base;
+		keys[0].prefixlen = PW_POL_PLEN_PROTO;
+		return 1;
+	}
+	n = pw_port_range_prefixes(r->port_lo, r->port_hi, pp,
+				   PW_PORT_PREFIXES_MAX);
+	if (n < 0)
+		return n;
+	if (n > max)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		keys[i] = base;
+		keys[i].prefixlen = PW_POL_PLEN_PROTO + pp[i].bits;
+		keys[i].dport = htons(pp[i].port);
+	}
+	return n;
+}
+
+int pw_dp_policy_add(const struct pw_dp *dp, const struct pw_dp_rule *r)
+{
+	struct pw_policy_key keys[PW_PORT_PREFIXES_MAX];
+	struct pw_policy_entry e = { .rule_id = r->rule_id };
+	int i, n, err;
+
+	n = policy_keys(r, keys, PW_PORT_PREFIXES_MAX);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		err = map_update(dp->map_fds[PW_MAP_POLICY], &keys[i], &e,
+				 "policy");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r)
+{
+	struct pw_policy_key keys[PW_PORT_PREFIXES_MAX];
+	int i, n, err, ret = 0;
+
+	n = policy_keys(r, keys, PW_PORT_PREFIXES_MAX);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		err = map_delete(dp->map_fds[PW_MAP_POLICY], &keys[i]);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+int pw_dp_policy_flush(const struct pw_dp *dp, __u32 ep_id)
+{
+	int fd = dp->map_fds[PW_MAP_POLICY];
+	struct pw_policy_key key, next;
+	void *prev = NULL;
+	int err;
+
+	/* Deleting while walking restarts the walk in an LPM trie, so take
+	 * one key at a time from the start. */
+	for (;;) {
+		if (bpf_map_get_next_key(fd, prev, &next)) {
+			if (errno == ENOENT)
+				return 0;
+			return -errno;
+		}
+		key = next;
+		if (key.ep_id == ep_id) {
+			err = map_delete(fd, &key);
+			if (err)
+				return err;
+			prev = NULL;
+			continue;
+		}
+		prev = &key;
+	}
+}
+
+int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,
+		   struct pw_counter out[PW_CNT_SLOTS])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pw_counter *percpu;
+	__u32 slot, key;
+	int cpu, err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (slot = 0; slot < PW_CNT_SLOTS; slot++) {
+		key = ep_id * PW_CNT_SLOTS + slot;
+		if (bpf_map_lookup_elem(dp->map_fds[PW_MAP_COUNTERS], &key,
+					percpu)) {
+			err = -errno;
+			break;
+		}
+		out[slot].packets = out[slot].bytes = 0;
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			out[slot].packets += percpu[cpu].packets;
+			out[slot].bytes += percpu[cpu].bytes;
+		}
+	}
+	free(percpu);
+	return err;
+}
+
+int pw_dp_events_lost(const struct pw_dp *dp, __u64 *lost)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu, err = 0;
+	__u32 zero = 0;
+	__u64 *v;
+
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	*lost = 0;
+	if (bpf_map_lookup_elem(dp->map_fds[PW_MAP_EVENTS_LOST], &zero, v))
+		err = -errno;
+	for (cpu = 0; !err && cpu < ncpu; cpu++)
+		*lost += v[cpu];
+	free(v);
+	return err;
+}
+
+struct pw_events {
+	struct ring_buffer *rb;
+	pw_event_fn fn;
+	void *arg;
+};
+
+static int events_cb(void *ctx, void *data, size_t size)
+{
+	struct pw_events *evs = ctx;
+
+	if (size < sizeof(struct pw_flow_event))
+		return 0;
+	return evs->fn(data, evs->arg);
+}
+
+int pw_events_open(const struct pw_dp *dp, pw_event_fn fn, void *arg,
+		   struct pw_events **out)
+{
+	struct pw_events *evs = calloc(1, sizeof(*evs));
+	int err;
+
+	if (!evs)
+		return -ENOMEM;
+	evs->fn = fn;
+	evs->arg = arg;
+	evs->rb = ring_buffer__new(dp->map_fds[PW_MAP_EVENTS], events_cb, evs,
+				   NULL);
+	if (!evs->rb) {
+		err = -errno;
+		pr_warn("open event ring buffer: %s\n", strerror(-err));
+		free(evs);
+		return err;
+	}
+	*out = evs;
+	return 0;
+}
+
+int pw_events_poll(struct pw_events *evs, int timeout_ms)
+{
+	return ring_buffer__poll(evs->rb, timeout_ms);
+}
+
+void pw_events_close(struct pw_events *evs)
+{
+	if (!evs)
+		return;
+	ring_buffer__free(evs->rb);
+	free(evs);
+}

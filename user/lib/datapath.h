@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The datapath as userspace sees it: load the BPF object (or adopt its
+ * pinned maps and programs), attach it to an endpoint's host-side veth, and
+ * read and write its maps. Every call returns 0 or a negative errno.
+ */
+#ifndef PW_DATAPATH_H
+#define PW_DATAPATH_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "../../kern/podwall_abi.h"
+
+struct pw_dp;
+
+/* Map sizes and timeouts; a zero field takes the default. */
+struct pw_dp_opts {
+	const char *pin_dir; /* NULL: nothing pinned (tests) */
+	__u32 ct_max;
+	__u32 policy_max;
+	__u32 ipcache_max;
+	__u32 ep_max;
+	__u32 frag_max;
+	__u32 events_bytes; /* power of two, at least the page size */
+	struct pw_config cfg;
+};
+
+enum pw_dp_map {
+	PW_MAP_ENDPOINTS,
+	PW_MAP_IPCACHE,
+	PW_MAP_POLICY,
+	PW_MAP_CT,
+	PW_MAP_FRAG,
+	PW_MAP_EVENTS,
+	PW_MAP_EVENTS_LOST,
+	PW_MAP_COUNTERS,
+	PW_MAP__MAX,
+};
+
+/* Load the BPF object; with opts->pin_dir, pin (or reuse) maps and programs. */
+int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out);
+/* Adopt what an earlier pw_dp_load pinned under pin_dir. */
+int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out);
+void pw_dp_close(struct pw_dp *dp);
+/* Remove every podwall pin under pin_dir and the folder itself. */
+int pw_dp_unpin(const char *pin_dir);
+
+int pw_dp_map_fd(const struct pw_dp *dp, enum pw_dp_map map);
+/* dir: PW_DIR_EGRESS for pw_from_pod, PW_DIR_INGRESS for pw_to_pod */
+int pw_dp_prog_fd(const struct pw_dp *dp, int dir);
+
+/* Attach both programs to the host-side veth @ifindex (clsact). */
+int pw_dp_attach(const struct pw_dp *dp, int ifindex);
+/* Remove only podwall's filters; other filters and the qdisc stay. */
+int pw_dp_detach(int ifindex);
+
+int pw_dp_endpoint_set(const struct pw_dp *dp, __u32 ifindex,
+		       const struct pw_endpoint *ep);
+int pw_dp_endpoint_get(const struct pw_dp *dp, __u32 ifindex,
+		       struct pw_endpoint *ep);
+int pw_dp_endpoint_del(const struct pw_dp *dp, __u32 ifindex);
+
+int pw_dp_ipcache_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
+		      const struct pw_ipcache_entry *e);
+int pw_dp_ipcache_del(const struct pw_dp *dp, const __u8 addr[16], __u32 plen);
+
+/*
+ * Allow (ep_id, dir, peer, proto, ports lo..hi) with rule @rule_id.
+ * proto 0 means every protocol (then lo and hi must be 0); lo = hi = 0 with
+ * a protocol means every port. A range becomes a few prefix entries.
+ */
+struct pw_dp_rule {
+	__u32 ep_id;
+	__u32 peer_id;
+	__u8 dir;
+	__u8 proto;
+	__u16 port_lo;
+	__u16 port_hi;
+	__u32 rule_id;
+};
+
+int pw_dp_policy_add(const struct pw_dp *dp, const struct pw_dp_rule *r);
+int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r);
+/* Remove every policy entry of @ep_id. */
+int pw_dp_policy_flush(const struct pw_dp *dp, __u32 ep_id);
+
+/* Counters of @ep_id (0: node totals), summed over CPUs. */
+int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,
+		   struct pw_counter out[PW_CNT_SLOTS]);
+int pw_dp_events_lost(const struct pw_dp *dp, __u64 *lost);
+
+/* Flow events from the ring buffer. */
+typedef int (*pw_event_fn)(const struct pw_flow_event *ev, void *arg);
+struct pw_events;
+int pw_events_open(const struct pw_dp *dp, pw_event_fn fn, void *arg,
+		   struct pw_events **out);
+/* Waits up to timeout_ms; returns the number of events handled or -errno. */
+int pw_events_poll(struct pw_events *evs, int timeout_ms);
+void pw_events_close(struct pw_events *evs);
+
+#endif /* PW_DATAPATH_H */

@@ -131,13 +131,15 @@ static __always_inline int pw_antispoof(struct pw_ctx *ctx,
 	case PW_L3_ARP:
 		return pw_arp_check(ctx, pkt, ep);
 	case PW_L3_IP4:
-		if (!(ep->flags & PW_EP_F_HAS_IP4) || !addr_eq(pkt->src, ep->ip4))
+		if (!(ep->flags & PW_EP_F_HAS_IP4) ||
+		    !addr_eq(pkt->src, ep->ip4))
 			return -PW_DROP_SPOOFED_IP;
 		return 0;
 	case PW_L3_IP6:
 		if (pkt->kind == PW_K_ND)
 			return pw_nd_check(ctx, pkt, ep);
-		if (!(ep->flags & PW_EP_F_HAS_IP6) || !addr_eq(pkt->src, ep->ip6))
+		if (!(ep->flags & PW_EP_F_HAS_IP6) ||
+		    !addr_eq(pkt->src, ep->ip6))
 			return -PW_DROP_SPOOFED_IP;
 		return 0;
 	}
@@ -151,7 +153,7 @@ static __always_inline void pw_frag_key(const struct pw_pkt *pkt, __u8 dir,
 	addr_copy(key->dst, pkt->dst);
 	key->id = pkt->frag_id;
 	key->ep_id = ep_id;
-	key->proto = pkt->proto;
+	key->proto = pkt->frag_proto;
 	key->dir = dir;
 }
 
@@ -160,8 +162,8 @@ static __always_inline void pw_frag_key(const struct pw_pkt *pkt, __u8 dir,
  * verdict, and may not overlap the bytes that held the L4 header.
  */
 static __always_inline int pw_frag_later(struct pw_pkt *pkt, __u8 dir,
-					 const struct pw_endpoint *ep, __u64 now,
-					 struct pw_res *res)
+					 const struct pw_endpoint *ep,
+					 __u64 now, struct pw_res *res)
 {
 	struct pw_frag_key key = {};
 	struct pw_frag_entry *fe;
@@ -240,8 +242,8 @@ static __always_inline int pw_related(const struct pw_pkt *pkt, __u8 dir,
 	int ret;
 
 	/* The error must be about a packet this pod sent or received. */
-	if (dir == PW_DIR_INGRESS ? !addr_eq(pkt->dst, pkt->inner.src) :
-				    !addr_eq(pkt->src, pkt->inner.dst))
+	if (dir == PW_DIR_INGRESS ? !addr_eq(pkt->dst, pkt->inner.src)
+				  : !addr_eq(pkt->src, pkt->inner.dst))
 		return -PW_DROP_ICMP_UNRELATED;
 	ct_key_inner(pkt, dir, ep->ep_id, &key);
 	ct = bpf_map_lookup_elem(&pw_ct, &key);
@@ -257,12 +259,10 @@ static __always_inline int pw_related(const struct pw_pkt *pkt, __u8 dir,
 }
 
 /* A packet of a flow conntrack knows. */
-static __always_inline int pw_flow_known(const struct pw_pkt *pkt, __u8 dir,
-					 const struct pw_endpoint *ep,
-					 const struct pw_ct_key *key,
-					 struct pw_ct_entry *ct, __u64 now,
-					 __u32 len, __u32 ifindex,
-					 struct pw_res *res)
+static __always_inline int
+pw_flow_known(const struct pw_pkt *pkt, __u8 dir, const struct pw_endpoint *ep,
+	      const struct pw_ct_key *key, struct pw_ct_entry *ct, __u64 now,
+	      __u32 len, __u32 ifindex, struct pw_res *res)
 {
 	int rev = dir != ct->origin;
 	int ret;
@@ -305,9 +305,9 @@ static __always_inline int pw_flow_new(const struct pw_pkt *pkt, __u8 dir,
 	}
 
 	remote = dir == PW_DIR_EGRESS ? pkt->dst : pkt->src;
-	dport = pkt->kind == PW_K_PORTS ?
-			pkt->dport :
-			bpf_htons((__u16)pkt->icmp_type << 8 | pkt->icmp_code);
+	dport = pkt->kind == PW_K_PORTS ? pkt->dport
+					: bpf_htons((__u16)pkt->icmp_type << 8 |
+						    pkt->icmp_code);
 	if (!pol_judge(ep, dir, remote, pkt->proto, dport, &res->rule,
 		       &res->peer)) {
 		if (!audit)
@@ -343,7 +343,8 @@ static __always_inline int pw_flow_new(const struct pw_pkt *pkt, __u8 dir,
 static __always_inline int pw_flow(const struct pw_pkt *pkt, __u8 dir,
 				   const struct pw_endpoint *ep, __u64 now,
 				   __u32 len, __u32 ifindex,
-				   struct pw_ct_entry *scratch_ct, struct pw_res *res)
+				   struct pw_ct_entry *scratch_ct,
+				   struct pw_res *res)
 {
 	struct pw_ct_key key = {};
 	struct pw_ct_entry *ct;
@@ -373,7 +374,7 @@ static __always_inline int pw_flow(const struct pw_pkt *pkt, __u8 dir,
 
 static __always_inline int pw_handle(struct pw_ctx *ctx, __u8 dir)
 {
-	struct pw_res res = { .verdict = PW_VERDICT_ALLOW };
+	struct pw_res res = {.verdict = PW_VERDICT_ALLOW};
 	__u32 ifindex = ctx_ifindex(ctx);
 	__u32 len = ctx_len(ctx);
 	struct pw_scratch *scr;

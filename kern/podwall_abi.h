@@ -69,8 +69,8 @@ enum pw_drop_reason {
 	PW_DROP_EXTHDR_CHAIN = 15,   /* IPv6 chain past the parser's bound */
 	PW_DROP_ICMP_UNRELATED = 16, /* ICMP error for no live flow */
 	PW_DROP_UNSUPPORTED_L3 = 17, /* ethertype other than IPv4, IPv6, ARP */
-	PW_DROP_ND_FROM_POD = 18,    /* router advertisement/redirect by a pod */
-	PW_DROP_MAP_FULL = 19,	     /* conntrack or fragment map update failed */
+	PW_DROP_ND_FROM_POD = 18, /* router advertisement/redirect by a pod */
+	PW_DROP_MAP_FULL = 19,	  /* conntrack or fragment map update failed */
 	PW_DROP__MAX,
 };
 
@@ -81,8 +81,8 @@ enum pw_drop_reason {
  * PW_CNT_AUDIT the would-be drops that audit mode passed.
  */
 #define PW_CNT_ALLOWED 0
-#define PW_CNT_AUDIT 31
-#define PW_CNT_SLOTS 32
+#define PW_CNT_AUDIT   31
+#define PW_CNT_SLOTS   32
 
 struct pw_counter {
 	__u64 packets;
@@ -132,8 +132,8 @@ struct pw_ipcache_entry {
  * For ICMP and ICMPv6 the "port" is (type << 8 | code).
  */
 #define PW_POL_PLEN_ANY_PROTO 72
-#define PW_POL_PLEN_PROTO 80
-#define PW_POL_PLEN_FULL 96
+#define PW_POL_PLEN_PROTO     80
+#define PW_POL_PLEN_FULL      96
 
 struct pw_policy_key {
 	__u32 prefixlen;
@@ -160,7 +160,7 @@ struct pw_policy_entry {
  * ICMP echo: lport is the identifier, rport says who asked (PW_CT_ICMP_*),
  * so an echo request in the reply direction is never taken for a reply.
  */
-#define PW_CT_ICMP_LOCAL_ASKED 1
+#define PW_CT_ICMP_LOCAL_ASKED	1
 #define PW_CT_ICMP_REMOTE_ASKED 2
 
 struct pw_ct_key {
@@ -190,12 +190,12 @@ struct pw_ct_entry {
 	__u64 expires_ns;
 	__u64 pkts[2];
 	__u64 bytes[2];
-	__u32 rev;     /* endpoint revision that last allowed the flow */
-	__u32 rule_id; /* rule that allowed it */
-	__u32 peer_id; /* identity of the remote end when judged */
-	__be16 pol_dport; /* the port the policy was asked about */
-	__u8 origin;	  /* enum pw_dir of the first packet */
-	__u8 state;	  /* enum pw_ct_state */
+	__u32 rev;	   /* endpoint revision that last allowed the flow */
+	__u32 rule_id;	   /* rule that allowed it */
+	__u32 peer_id;	   /* identity of the remote end when judged */
+	__be16 pol_dport;  /* the port the policy was asked about */
+	__u8 origin;	   /* enum pw_dir of the first packet */
+	__u8 state;	   /* enum pw_ct_state */
 	__u8 tcp_flags[2]; /* TCP flags seen, per PW_CT_FWD/REV */
 	__u8 audit;	   /* allowed only because of audit mode */
 	__u8 ended;	   /* a FLOW_END event was sent */
@@ -219,8 +219,8 @@ struct pw_frag_entry {
 	__u64 expires_ns;
 	__be16 sport;
 	__be16 dport;
-	__u16 l4_end;  /* bytes of L4 header from fragmentable part start */
-	__u8 dropped;  /* the first fragment was dropped */
+	__u16 l4_end; /* bytes of L4 header from fragmentable part start */
+	__u8 dropped; /* the first fragment was dropped */
 	__u8 pad[3];
 	__u32 rule_id;
 };
@@ -240,9 +240,9 @@ enum pw_verdict {
 
 struct pw_flow_event {
 	__u64 ts_ns;
-	__u8 type;	/* enum pw_event_type */
-	__u8 verdict;	/* enum pw_verdict */
-	__u8 dir;	/* enum pw_dir of this packet */
+	__u8 type;    /* enum pw_event_type */
+	__u8 verdict; /* enum pw_verdict */
+	__u8 dir;     /* enum pw_dir of this packet */
 	__u8 proto;
 	__u8 tcp_flags; /* of this packet */
 	__u8 is_reply;	/* this packet runs against the flow's first packet */

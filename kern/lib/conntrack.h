@@ -14,12 +14,12 @@
  * Flag combinations a TCP stack sends, PSH ignored; the same set netfilter
  * accepts. NULL, SYN+FIN, SYN+RST, FIN without ACK (so Xmas) are not in it.
  */
-#define PW_TCP_VALID_MASK                                                    \
-	((1ULL << PW_TCP_SYN) | (1ULL << (PW_TCP_SYN | PW_TCP_URG)) |         \
-	 (1ULL << (PW_TCP_SYN | PW_TCP_ACK)) | (1ULL << PW_TCP_RST) |         \
-	 (1ULL << (PW_TCP_RST | PW_TCP_ACK)) |                                \
-	 (1ULL << (PW_TCP_FIN | PW_TCP_ACK)) |                                \
-	 (1ULL << (PW_TCP_FIN | PW_TCP_ACK | PW_TCP_URG)) |                   \
+#define PW_TCP_VALID_MASK                                             \
+	((1ULL << PW_TCP_SYN) | (1ULL << (PW_TCP_SYN | PW_TCP_URG)) | \
+	 (1ULL << (PW_TCP_SYN | PW_TCP_ACK)) | (1ULL << PW_TCP_RST) | \
+	 (1ULL << (PW_TCP_RST | PW_TCP_ACK)) |                        \
+	 (1ULL << (PW_TCP_FIN | PW_TCP_ACK)) |                        \
+	 (1ULL << (PW_TCP_FIN | PW_TCP_ACK | PW_TCP_URG)) |           \
 	 (1ULL << PW_TCP_ACK) | (1ULL << (PW_TCP_ACK | PW_TCP_URG)))
 
 static __always_inline int tcp_flags_valid(__u8 flags)
@@ -35,8 +35,8 @@ static __always_inline int tcp_pure_syn(__u8 flags)
 
 static __always_inline __be16 ct_icmp_asker(int local)
 {
-	return bpf_htons(local ? PW_CT_ICMP_LOCAL_ASKED :
-				 PW_CT_ICMP_REMOTE_ASKED);
+	return bpf_htons(local ? PW_CT_ICMP_LOCAL_ASKED
+			       : PW_CT_ICMP_REMOTE_ASKED);
 }
 
 /* Key of the flow this packet belongs to, at endpoint @ep_id. */

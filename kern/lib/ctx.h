@@ -13,7 +13,7 @@
 
 #define pw_ctx __sk_buff
 
-#define CTX_ACT_OK TC_ACT_OK
+#define CTX_ACT_OK   TC_ACT_OK
 #define CTX_ACT_DROP TC_ACT_SHOT
 
 /*

@@ -58,8 +58,8 @@ static __always_inline void ev_packet(const struct pw_pkt *pkt, __u32 ifindex,
 		ev->dport = pkt->dport;
 	} else if (pkt->proto == IPPROTO_ICMP || pkt->proto == IPPROTO_ICMPV6) {
 		ev->sport = pkt->sport; /* echo identifier, else 0 */
-		ev->dport = bpf_htons((__u16)pkt->icmp_type << 8 |
-				      pkt->icmp_code);
+		ev->dport =
+			bpf_htons((__u16)pkt->icmp_type << 8 | pkt->icmp_code);
 	}
 	bpf_ringbuf_submit(ev, 0);
 }

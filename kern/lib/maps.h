@@ -64,7 +64,7 @@ struct {
 /* index ep_id * PW_CNT_SLOTS + slot; ep_id 0 is the node total */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PW_EP_MAX * PW_CNT_SLOTS);
+	__uint(max_entries, PW_EP_MAX *PW_CNT_SLOTS);
 	__type(key, __u32);
 	__type(value, struct pw_counter);
 } pw_counters SEC(".maps");

@@ -33,12 +33,12 @@ enum pw_frag_kind {
 
 /* What an L4 header means to conntrack. */
 enum pw_kind {
-	PW_K_PORTS = 0,	    /* TCP, UDP, SCTP, or no ports at all */
-	PW_K_ECHO_REQ = 1,  /* ICMP(v6) echo request */
+	PW_K_PORTS = 0,	   /* TCP, UDP, SCTP, or no ports at all */
+	PW_K_ECHO_REQ = 1, /* ICMP(v6) echo request */
 	PW_K_ECHO_REPLY = 2,
-	PW_K_ICMP_ERR = 3,  /* carries an embedded header */
+	PW_K_ICMP_ERR = 3, /* carries an embedded header */
 	PW_K_ICMP_OTHER = 4,
-	PW_K_ND = 5,	    /* IPv6 neighbour/router discovery, MLD */
+	PW_K_ND = 5, /* IPv6 neighbour/router discovery, MLD */
 };
 
 #define PW_TCP_FIN 0x01
@@ -64,18 +64,19 @@ struct pw_pkt {
 	__u8 src[16];
 	__u8 dst[16];
 	__u8 smac[6];
-	__u8 l3;	/* enum pw_l3 */
-	__u8 proto;	/* L4 protocol after any extension headers */
-	__be16 sport;	/* ICMP echo: identifier in both */
+	__u8 l3;      /* enum pw_l3 */
+	__u8 proto;   /* L4 protocol after any extension headers */
+	__be16 sport; /* ICMP echo: identifier in both */
 	__be16 dport;
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 kind;	/* enum pw_kind */
-	__u8 frag;	/* enum pw_frag_kind */
-	__u8 pad;
-	__u16 frag_off; /* later fragment: byte offset in the datagram */
-	__u16 l4_end;	/* first fragment: L4 header end, same origin */
+	__u8 kind;	 /* enum pw_kind */
+	__u8 frag;	 /* enum pw_frag_kind */
+	__u8 frag_proto; /* IPv4 protocol or the fragment header's next header:
+			  * what the first and later fragments share */
+	__u16 frag_off;	 /* later fragment: byte offset in the datagram */
+	__u16 l4_end;	 /* first fragment: L4 header end, same origin */
 	__u32 frag_id;
 	__u32 l3_off;
 	__u32 l4_off;
@@ -152,7 +153,8 @@ static __always_inline int parse_eth(struct pw_ctx *ctx, struct pw_pkt *pkt,
 		*proto = vh.proto;
 		off += sizeof(vh);
 	}
-	if (*proto == bpf_htons(ETH_P_8021Q) || *proto == bpf_htons(ETH_P_8021AD))
+	if (*proto == bpf_htons(ETH_P_8021Q) ||
+	    *proto == bpf_htons(ETH_P_8021AD))
 		return -PW_DROP_BAD_L2;
 	pkt->l3_off = off;
 	return 0;
@@ -235,8 +237,8 @@ static __always_inline int parse_icmp_inner(struct pw_ctx *ctx,
 /* A truncated L4 header in a first fragment is the tiny-fragment attack. */
 static __always_inline int l4_short(const struct pw_pkt *pkt)
 {
-	return pkt->frag == PW_FRAG_FIRST ? -PW_DROP_FRAG_TOO_SMALL :
-					    -PW_DROP_BAD_L4;
+	return pkt->frag == PW_FRAG_FIRST ? -PW_DROP_FRAG_TOO_SMALL
+					  : -PW_DROP_BAD_L4;
 }
 
 /*
@@ -305,8 +307,8 @@ static __always_inline int parse_l4(struct pw_ctx *ctx, struct pw_pkt *pkt,
 		pkt->icmp_type = t;
 		pkt->icmp_code = h[1];
 		if (t == (v6 ? 128 : 8) || t == (v6 ? 129 : 0)) {
-			pkt->kind = (t == 8 || t == 128) ? PW_K_ECHO_REQ :
-							   PW_K_ECHO_REPLY;
+			pkt->kind = (t == 8 || t == 128) ? PW_K_ECHO_REQ
+							 : PW_K_ECHO_REPLY;
 			__builtin_memcpy(&pkt->sport, &h[4], 2);
 			pkt->dport = pkt->sport;
 		} else if (v6 ? icmp6_is_error(t) : icmp4_is_error(t)) {
@@ -358,11 +360,13 @@ static __always_inline int parse_ip4(struct pw_ctx *ctx, struct pw_pkt *pkt)
 		pkt->frag = PW_FRAG_LATER;
 		pkt->frag_off = (fo & 0x1fff) * 8;
 		pkt->frag_id = bpf_ntohs(ip.id);
+		pkt->frag_proto = ip.protocol;
 		return 0;
 	}
 	if (fo & 0x2000) {
 		pkt->frag = PW_FRAG_FIRST;
 		pkt->frag_id = bpf_ntohs(ip.id);
+		pkt->frag_proto = ip.protocol;
 	}
 	return parse_l4(ctx, pkt, pkt->l4_off);
 }
@@ -433,6 +437,7 @@ static __always_inline int parse_ip6(struct pw_ctx *ctx, struct pw_pkt *pkt)
 			fo = bpf_ntohs(fh.frag_off);
 			nh = fh.nexthdr;
 			frag_start = off;
+			pkt->frag_proto = nh;
 			if (fo & 0xfff8) {
 				pkt->frag = PW_FRAG_LATER;
 				pkt->frag_off = fo & 0xfff8;
@@ -456,8 +461,8 @@ static __always_inline int parse_ip6(struct pw_ctx *ctx, struct pw_pkt *pkt)
 	return -PW_DROP_EXTHDR_CHAIN;
 
 truncated:
-	return pkt->frag == PW_FRAG_FIRST ? -PW_DROP_FRAG_TOO_SMALL :
-					    -PW_DROP_BAD_IP6;
+	return pkt->frag == PW_FRAG_FIRST ? -PW_DROP_FRAG_TOO_SMALL
+					  : -PW_DROP_BAD_IP6;
 }
 
 /* Returns 0 with pkt filled in, or a negative PW_DROP_* reason. */

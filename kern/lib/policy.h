@@ -11,11 +11,10 @@
 #include "maps.h"
 
 /* Identities of a peer address; WORLD when the address is unknown. */
-static __always_inline struct pw_ipcache_entry
-ipcache_lookup(const __u8 *addr)
+static __always_inline struct pw_ipcache_entry ipcache_lookup(const __u8 *addr)
 {
-	struct pw_ipcache_entry id = { .id = PW_ID_WORLD };
-	struct pw_ipcache_key key = { .prefixlen = 128 };
+	struct pw_ipcache_entry id = {.id = PW_ID_WORLD};
+	struct pw_ipcache_key key = {.prefixlen = 128};
 	struct pw_ipcache_entry *e;
 
 	__builtin_memcpy(key.addr, addr, 16);
@@ -47,8 +46,8 @@ static __always_inline int pol_lookup_id(__u32 ep_id, __u32 peer, __u8 dir,
 
 static __always_inline int pol_enforced(const struct pw_endpoint *ep, __u8 dir)
 {
-	return ep->flags & (dir == PW_DIR_INGRESS ? PW_EP_F_INGRESS_ENFORCED :
-						    PW_EP_F_EGRESS_ENFORCED);
+	return ep->flags & (dir == PW_DIR_INGRESS ? PW_EP_F_INGRESS_ENFORCED
+						  : PW_EP_F_EGRESS_ENFORCED);
 }
 
 /*

@@ -7,8 +7,8 @@
 
 PW_TEST(addr_ipv4_is_mapped)
 {
-	static const __u8 want[16] = { 0, 0, 0, 0, 0, 0, 0, 0,
-				       0, 0, 0xff, 0xff, 10, 1, 2, 3 };
+	static const __u8 want[16] = {0, 0, 0,	  0,	0,  0, 0, 0,
+				      0, 0, 0xff, 0xff, 10, 1, 2, 3};
 	char buf[PW_ADDR_STRLEN];
 	__u8 a[16];
 
@@ -26,8 +26,7 @@ PW_TEST(addr_ipv6_round_trip)
 
 	ASSERT_OK(pw_addr_parse("fd00:123::4", a), "parse");
 	ASSERT_TRUE(!pw_addr_is4(a), "not IPv4");
-	ASSERT_STREQ(pw_addr_str(a, buf, sizeof(buf)), "fd00:123::4",
-		     "format");
+	ASSERT_STREQ(pw_addr_str(a, buf, sizeof(buf)), "fd00:123::4", "format");
 	return true;
 }
 

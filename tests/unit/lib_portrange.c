@@ -51,8 +51,8 @@ PW_TEST(portrange_all_ports_is_one_prefix)
 {
 	struct pw_port_prefix pp[PW_PORT_PREFIXES_MAX];
 
-	ASSERT_EQ(pw_port_range_prefixes(0, 65535, pp, PW_PORT_PREFIXES_MAX),
-		  1, "one prefix");
+	ASSERT_EQ(pw_port_range_prefixes(0, 65535, pp, PW_PORT_PREFIXES_MAX), 1,
+		  "one prefix");
 	ASSERT_EQ(pp[0].bits, 0, "no bits");
 	return true;
 }
@@ -79,10 +79,9 @@ PW_TEST(portrange_aligned_block)
 
 PW_TEST(portrange_exact_cover_sampled)
 {
-	static const __u16 r[][2] = { { 1000, 1999 }, { 0, 0 },
-				      { 65535, 65535 }, { 32767, 32768 },
-				      { 8080, 8090 }, { 1, 1023 },
-				      { 30000, 32767 } };
+	static const __u16 r[][2] = {
+		{1000, 1999}, {0, 0},	 {65535, 65535}, {32767, 32768},
+		{8080, 8090}, {1, 1023}, {30000, 32767}};
 	size_t i;
 
 	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)

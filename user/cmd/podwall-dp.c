@@ -36,14 +36,14 @@ static int invarg(const char *what, const char *arg)
 	return -EINVAL;
 }
 
-#define NEXT_ARG()                                                            \
-	do {                                                                  \
-		if (argc < 2) {                                               \
-			pr_warn("podwall-dp: %s needs a value\n", argv[0]);  \
-			return -EINVAL;                                       \
-		}                                                             \
-		argc--;                                                       \
-		argv++;                                                       \
+#define NEXT_ARG()                                                          \
+	do {                                                                \
+		if (argc < 2) {                                             \
+			pr_warn("podwall-dp: %s needs a value\n", argv[0]); \
+			return -EINVAL;                                     \
+		}                                                           \
+		argc--;                                                     \
+		argv++;                                                     \
 	} while (0)
 
 static int parse_u32(const char *s, __u32 *out)
@@ -89,17 +89,17 @@ static int open_dp(struct pw_dp **dp)
 
 static int do_load(int argc, char **argv)
 {
-	struct pw_dp_opts opts = { .pin_dir = pin_dir };
+	struct pw_dp_opts opts = {.pin_dir = pin_dir};
 	static const struct {
 		const char *flag;
 		size_t off;
 	} sizes[] = {
-		{ "--ct-max", offsetof(struct pw_dp_opts, ct_max) },
-		{ "--policy-max", offsetof(struct pw_dp_opts, policy_max) },
-		{ "--ipcache-max", offsetof(struct pw_dp_opts, ipcache_max) },
-		{ "--ep-max", offsetof(struct pw_dp_opts, ep_max) },
-		{ "--frag-max", offsetof(struct pw_dp_opts, frag_max) },
-		{ "--events-bytes", offsetof(struct pw_dp_opts, events_bytes) },
+		{"--ct-max", offsetof(struct pw_dp_opts, ct_max)},
+		{"--policy-max", offsetof(struct pw_dp_opts, policy_max)},
+		{"--ipcache-max", offsetof(struct pw_dp_opts, ipcache_max)},
+		{"--ep-max", offsetof(struct pw_dp_opts, ep_max)},
+		{"--frag-max", offsetof(struct pw_dp_opts, frag_max)},
+		{"--events-bytes", offsetof(struct pw_dp_opts, events_bytes)},
 	};
 	struct pw_dp *dp;
 	size_t i;
@@ -268,13 +268,14 @@ static int endpoint_list(void)
 		       " ingress %s egress %s%s\n",
 		       key, if_indextoname(key, name) ?: "?", ep.ep_id,
 		       ep.identity, ep.rev,
-		       ep.flags & PW_EP_F_HAS_IP4 ?
-			       pw_addr_str(ep.ip4, a4, sizeof(a4)) :
-			       "-",
-		       ep.flags & PW_EP_F_HAS_IP6 ?
-			       pw_addr_str(ep.ip6, a6, sizeof(a6)) :
-			       "-",
-		       ep.flags & PW_EP_F_INGRESS_ENFORCED ? "enforced" : "open",
+		       ep.flags & PW_EP_F_HAS_IP4
+			       ? pw_addr_str(ep.ip4, a4, sizeof(a4))
+			       : "-",
+		       ep.flags & PW_EP_F_HAS_IP6
+			       ? pw_addr_str(ep.ip6, a6, sizeof(a6))
+			       : "-",
+		       ep.flags & PW_EP_F_INGRESS_ENFORCED ? "enforced"
+							   : "open",
 		       ep.flags & PW_EP_F_EGRESS_ENFORCED ? "enforced" : "open",
 		       ep.flags & PW_EP_F_AUDIT ? " audit" : "");
 	}
@@ -345,8 +346,8 @@ static int do_ipcache(int argc, char **argv)
 	err = open_dp(&dp);
 	if (err)
 		return err;
-	err = set ? pw_dp_ipcache_set(dp, addr, plen, &e) :
-		    pw_dp_ipcache_del(dp, addr, plen);
+	err = set ? pw_dp_ipcache_set(dp, addr, plen, &e)
+		  : pw_dp_ipcache_del(dp, addr, plen);
 	pw_dp_close(dp);
 	return err;
 }
@@ -463,7 +464,8 @@ static int print_event(const struct pw_flow_event *ev, void *arg)
 		printf("%s\n", js);
 		free(js);
 	} else {
-		printf("%-4s %-7s %-7s ep %u %s %s:%u -> %s:%u%s rule %u peer %u"
+		printf("%-4s %-7s %-7s ep %u %s %s:%u -> %s:%u%s rule %u peer "
+		       "%u"
 		       "%s%s\n",
 		       pw_event_type_name(ev->type),
 		       pw_verdict_name(ev->verdict), pw_dir_name(ev->dir),
@@ -584,7 +586,8 @@ static int do_counters(int argc, char **argv)
 	if (json) {
 		printf("{\"ep_id\":%u,\"events_lost\":%llu,"
 		       "\"allowed\":{\"packets\":%llu,\"bytes\":%llu},"
-		       "\"audit\":{\"packets\":%llu,\"bytes\":%llu},\"drops\":{",
+		       "\"audit\":{\"packets\":%llu,\"bytes\":%llu},\"drops\":"
+		       "{",
 		       ep_id, (unsigned long long)lost,
 		       (unsigned long long)c[PW_CNT_ALLOWED].packets,
 		       (unsigned long long)c[PW_CNT_ALLOWED].bytes,
@@ -615,8 +618,8 @@ static int do_counters(int argc, char **argv)
 	return 0;
 }
 
-static const char *const ct_states[] = { "new", "syn-sent", "established",
-					 "closing", "closed" };
+static const char *const ct_states[] = {"new", "syn-sent", "established",
+					"closing", "closed"};
 
 static int do_ct(int argc, char **argv)
 {
@@ -645,8 +648,9 @@ static int do_ct(int argc, char **argv)
 			      "\"lport\":%u,\"remote\":\"%s\",\"rport\":%u,"
 			      "\"origin\":\"%s\",\"state\":\"%s\",\"rev\":%u,"
 			      "\"rule_id\":%u,\"packets\":[%llu,%llu],"
-			      "\"bytes\":[%llu,%llu]}\n" :
-			      "ep %u %s %s:%u <-> %s:%u origin %s state %s rev %u"
+			      "\"bytes\":[%llu,%llu]}\n"
+			    : "ep %u %s %s:%u <-> %s:%u origin %s state %s rev "
+			      "%u"
 			      " rule %u packets %llu/%llu bytes %llu/%llu\n",
 		       key.ep_id, pw_proto_name(key.proto, pbuf, sizeof(pbuf)),
 		       pw_addr_str(key.local, l, sizeof(l)), ntohs(key.lport),
@@ -663,29 +667,32 @@ static int do_ct(int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "load", do_load,
-	  "load [--ct-max N] [--policy-max N] [--ipcache-max N] [--ep-max N]\n"
-	  "     [--frag-max N] [--events-bytes N]\n"
-	  "\tload the BPF programs; pin maps and programs in the pin folder" },
-	{ "unload", do_unload, "unload\n\tremove the pins (attached programs stay)" },
-	{ "attach", do_attach, "attach DEV\n\tattach both programs to DEV" },
-	{ "detach", do_detach, "detach DEV\n\tremove podwall's filters from DEV" },
-	{ "endpoint", do_endpoint,
-	  "endpoint set DEV --id N [--identity N] [--ip4 A] [--ip6 A] [--mac M]\n"
-	  "         [--enforce ingress|egress|both|none] [--audit]\n"
-	  "endpoint del DEV | endpoint bump DEV | endpoint list\n"
-	  "\tevery set and bump moves the revision: flows are judged again" },
-	{ "ipcache", do_ipcache,
-	  "ipcache set CIDR --id N [--cidr-id N] | ipcache del CIDR" },
-	{ "policy", do_policy,
-	  "policy add --ep N --dir ingress|egress --peer ID|any\n"
-	  "           --proto tcp|udp|sctp|icmp|icmpv6|any|NUM [--port P[-Q]]"
-	  " --rule R\n"
-	  "policy del (the same, without --rule) | policy flush --ep N" },
-	{ "events", do_events,
-	  "events [--json] [--count N] [--timeout MS]\n\tprint flow events" },
-	{ "counters", do_counters, "counters [--ep N] [--json]" },
-	{ "ct", do_ct, "ct list [--json]" },
+	{"load", do_load,
+	 "load [--ct-max N] [--policy-max N] [--ipcache-max N] [--ep-max N]\n"
+	 "     [--frag-max N] [--events-bytes N]\n"
+	 "\tload the BPF programs; pin maps and programs in the pin folder"},
+	{"unload", do_unload,
+	 "unload\n\tremove the pins (attached programs stay)"},
+	{"attach", do_attach, "attach DEV\n\tattach both programs to DEV"},
+	{"detach", do_detach,
+	 "detach DEV\n\tremove podwall's filters from DEV"},
+	{"endpoint", do_endpoint,
+	 "endpoint set DEV --id N [--identity N] [--ip4 A] [--ip6 A] [--mac "
+	 "M]\n"
+	 "         [--enforce ingress|egress|both|none] [--audit]\n"
+	 "endpoint del DEV | endpoint bump DEV | endpoint list\n"
+	 "\tevery set and bump moves the revision: flows are judged again"},
+	{"ipcache", do_ipcache,
+	 "ipcache set CIDR --id N [--cidr-id N] | ipcache del CIDR"},
+	{"policy", do_policy,
+	 "policy add --ep N --dir ingress|egress --peer ID|any\n"
+	 "           --proto tcp|udp|sctp|icmp|icmpv6|any|NUM [--port P[-Q]]"
+	 " --rule R\n"
+	 "policy del (the same, without --rule) | policy flush --ep N"},
+	{"events", do_events,
+	 "events [--json] [--count N] [--timeout MS]\n\tprint flow events"},
+	{"counters", do_counters, "counters [--ep N] [--json]"},
+	{"ct", do_ct, "ct list [--json]"},
 };
 
 static void usage(FILE *f)
@@ -702,9 +709,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pin", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		{"pin", required_argument, NULL, 'p'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	size_t i;
@@ -737,7 +744,8 @@ int main(int argc, char **argv)
 			continue;
 		err = cmds[i].fn(argc - optind - 1, argv + optind + 1);
 		if (err == -EINVAL)
-			fprintf(stderr, "usage: podwall-dp %s\n", cmds[i].usage);
+			fprintf(stderr, "usage: podwall-dp %s\n",
+				cmds[i].usage);
 		else if (err)
 			fprintf(stderr, "podwall-dp %s: %s\n", cmds[i].name,
 				strerror(-err));

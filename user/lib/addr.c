@@ -6,7 +6,7 @@
 #include <string.h>
 #include "addr.h"
 
-static const __u8 v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const __u8 v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 bool pw_addr_is4(const __u8 a[16])
 {

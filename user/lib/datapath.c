@@ -20,7 +20,7 @@
 
 /* Our filters' place in the clsact chain; others' filters are left alone. */
 #define PW_TC_HANDLE 0x9d0c
-#define PW_TC_PRIO 0x9d0c
+#define PW_TC_PRIO   0x9d0c
 
 static const char *const map_names[PW_MAP__MAX] = {
 	[PW_MAP_ENDPOINTS] = "pw_endpoints",
@@ -34,7 +34,7 @@ static const char *const map_names[PW_MAP__MAX] = {
 };
 
 /* [0]: pw_from_pod (pod egress), [1]: pw_to_pod (pod ingress) */
-static const char *const prog_names[2] = { "pw_from_pod", "pw_to_pod" };
+static const char *const prog_names[2] = {"pw_from_pod", "pw_to_pod"};
 
 struct pw_dp {
 	struct podwall_bpf *skel; /* NULL when adopted from pins */
@@ -179,8 +179,9 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 		for (i = 0; i < PW_MAP__MAX; i++) {
 			err = pin_path(path, sizeof(path), opts->pin_dir,
 				       map_names[i]);
-			err = err ?: bpf_map__set_pin_path(skel_map(skel, i),
-							   path);
+			err = err
+				      ?: bpf_map__set_pin_path(
+						 skel_map(skel, i), path);
 			if (err)
 				goto fail;
 		}
@@ -221,8 +222,9 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 	if (!dp)
 		return -ENOMEM;
 	for (i = 0; i < PW_MAP__MAX + 2; i++) {
-		const char *name = i < PW_MAP__MAX ? map_names[i] :
-						     prog_names[i - PW_MAP__MAX];
+		const char *name = i < PW_MAP__MAX
+					   ? map_names[i]
+					   : prog_names[i - PW_MAP__MAX];
 
 		err = pin_path(path, sizeof(path), pin_dir, name);
 		if (err)
@@ -231,8 +233,8 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 		if (fd < 0) {
 			err = -errno;
 			pr_warn("open pinned %s: %s%s\n", path, strerror(-err),
-				err == -ENOENT ? " (is the datapath loaded?)" :
-						 "");
+				err == -ENOENT ? " (is the datapath loaded?)"
+					       : "");
 			goto fail;
 		}
 		if (i < PW_MAP__MAX)
@@ -253,8 +255,9 @@ int pw_dp_unpin(const char *pin_dir)
 	int i, err = 0;
 
 	for (i = 0; i < PW_MAP__MAX + 2; i++) {
-		const char *name = i < PW_MAP__MAX ? map_names[i] :
-						     prog_names[i - PW_MAP__MAX];
+		const char *name = i < PW_MAP__MAX
+					   ? map_names[i]
+					   : prog_names[i - PW_MAP__MAX];
 
 		if (pin_path(path, sizeof(path), pin_dir, name))
 			return -ENAMETOOLONG;
@@ -286,8 +289,8 @@ int pw_dp_prog_fd(const struct pw_dp *dp, int dir)
 
 int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 {
-	static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS,
-							    BPF_TC_EGRESS };
+	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
+							   BPF_TC_EGRESS};
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	int i, err;
@@ -318,8 +321,8 @@ int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 
 int pw_dp_detach(int ifindex)
 {
-	static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS,
-							    BPF_TC_EGRESS };
+	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
+							   BPF_TC_EGRESS};
 	int i, err, ret = 0;
 
 	for (i = 0; i < 2; i++) {
@@ -346,8 +349,8 @@ static int map_update(int fd, const void *key, const void *val,
 	if (err) {
 		err = -errno;
 		pr_warn("update %s: %s\n", what,
-			err == -E2BIG || err == -ENOSPC ? "map full" :
-							  strerror(-err));
+			err == -E2BIG || err == -ENOSPC ? "map full"
+							: strerror(-err));
 	}
 	return err;
 }
@@ -382,7 +385,7 @@ int pw_dp_endpoint_del(const struct pw_dp *dp, __u32 ifindex)
 int pw_dp_ipcache_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
 		      const struct pw_ipcache_entry *e)
 {
-	struct pw_ipcache_key key = { .prefixlen = plen };
+	struct pw_ipcache_key key = {.prefixlen = plen};
 
 	if (plen > 128)
 		return -EINVAL;
@@ -392,7 +395,7 @@ int pw_dp_ipcache_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
 
 int pw_dp_ipcache_del(const struct pw_dp *dp, const __u8 addr[16], __u32 plen)
 {
-	struct pw_ipcache_key key = { .prefixlen = plen };
+	struct pw_ipcache_key key = {.prefixlen = plen};
 
 	if (plen > 128)
 		return -EINVAL;
@@ -444,7 +447,7 @@ static int policy_keys(const struct pw_dp_rule *r, struct pw_policy_key *keys,
 int pw_dp_policy_add(const struct pw_dp *dp, const struct pw_dp_rule *r)
 {
 	struct pw_policy_key keys[PW_PORT_PREFIXES_MAX];
-	struct pw_policy_entry e = { .rule_id = r->rule_id };
+	struct pw_policy_entry e = {.rule_id = r->rule_id};
 	int i, n, err;
 
 	n = policy_keys(r, keys, PW_PORT_PREFIXES_MAX);

@@ -18,8 +18,8 @@ void pw_log_init_libbpf(void);
 void pw_log(enum pw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define pr_warn(fmt, ...) pw_log(PW_LOG_WARN, fmt, ##__VA_ARGS__)
-#define pr_info(fmt, ...) pw_log(PW_LOG_INFO, fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...)  pw_log(PW_LOG_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...)  pw_log(PW_LOG_INFO, fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) pw_log(PW_LOG_DEBUG, fmt, ##__VA_ARGS__)
 
 #endif /* PW_LOG_H */

@@ -83,9 +83,9 @@ static const struct {
 	const char *name;
 	int proto;
 } protos[] = {
-	{ "tcp", IPPROTO_TCP },	    { "udp", IPPROTO_UDP },
-	{ "sctp", IPPROTO_SCTP },   { "icmp", IPPROTO_ICMP },
-	{ "icmpv6", IPPROTO_ICMPV6 },
+	{"tcp", IPPROTO_TCP},	    {"udp", IPPROTO_UDP},
+	{"sctp", IPPROTO_SCTP},	    {"icmp", IPPROTO_ICMP},
+	{"icmpv6", IPPROTO_ICMPV6},
 };
 
 const char *pw_proto_name(unsigned int proto, char *buf, size_t len)
@@ -118,8 +118,8 @@ int pw_proto_parse(const char *s)
 
 static void tcp_flags_str(__u8 f, char *buf, size_t len)
 {
-	static const char *const names[] = { "FIN", "SYN", "RST",
-					     "PSH", "ACK", "URG" };
+	static const char *const names[] = {"FIN", "SYN", "RST",
+					    "PSH", "ACK", "URG"};
 	size_t off = 0;
 	int i;
 
@@ -161,13 +161,17 @@ char *pw_event_json(const struct pw_flow_event *ev)
 	if (ev->type == PW_EV_END) {
 		arr = cJSON_AddArrayToObject(o, "packets");
 		if (arr) {
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev->pkts[0]));
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev->pkts[1]));
+			cJSON_AddItemToArray(arr,
+					     cJSON_CreateNumber(ev->pkts[0]));
+			cJSON_AddItemToArray(arr,
+					     cJSON_CreateNumber(ev->pkts[1]));
 		}
 		arr = cJSON_AddArrayToObject(o, "bytes");
 		if (arr) {
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev->bytes[0]));
-			cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev->bytes[1]));
+			cJSON_AddItemToArray(arr,
+					     cJSON_CreateNumber(ev->bytes[0]));
+			cJSON_AddItemToArray(arr,
+					     cJSON_CreateNumber(ev->bytes[1]));
 		}
 	}
 	out = cJSON_PrintUnformatted(o);

@@ -32,17 +32,21 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
-CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -D_GNU_SOURCE
-# libbpf: loading, skeletons, TC attach. libcjson: JSON flow events.
-LDLIBS := -lbpf -lelf -lz -lcjson
+CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -Iuser/compiler -D_GNU_SOURCE
+# libbpf: loading, skeletons, TC attach. libcjson: JSON manifests, flow
+# events. libyaml: YAML manifests, mapped onto the same cJSON tree.
+LDLIBS := -lbpf -lelf -lz -lcjson -lyaml
 
 BPF_HDRS := $(wildcard kern/*.h kern/lib/*.h)
 BPF_OBJ := $(BUILD)/kern/podwall.bpf.o
 SKEL := $(BUILD)/kern/podwall.skel.h
 
+# user/lib: loader and map access; user/compiler: the pure policy compiler
 LIB_SRCS := $(wildcard user/lib/*.c)
-LIB_HDRS := $(wildcard user/lib/*.h) kern/podwall_abi.h
+COMPILER_SRCS := $(wildcard user/compiler/*.c)
+LIB_HDRS := $(wildcard user/lib/*.h user/compiler/*.h) kern/podwall_abi.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS))
 
 CMDS := $(BUILD)/podwall-dp
 
@@ -52,7 +56,14 @@ TEST_LIB_SRCS := $(wildcard tests/unit/lib_*.c)
 TEST_HDRS := $(wildcard tests/unit/*.h)
 TESTS := $(BUILD)/tests/test_bpf $(BUILD)/tests/test_lib
 
-.PHONY: all unit-bins test demo deps clean format check-format
+# libFuzzer (clang) over the compiler and what it calls in user/lib
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS := $(COMPILER_SRCS) user/lib/addr.c user/lib/portrange.c
+FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
+FUZZERS := $(BUILD)/fuzz/fuzz_manifest
+
+.PHONY: all unit-bins fuzzers bench test demo deps clean format check-format
 
 all: $(CMDS) $(TESTS)
 
@@ -87,13 +98,36 @@ $(BUILD)/tests/test_bpf: $(call tobj,$(TEST_COMMON) $(TEST_BPF_SRCS)) $(LIB_OBJS
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/test_lib: $(call tobj,$(TEST_COMMON) $(TEST_LIB_SRCS)) $(LIB_OBJS)
+$(BUILD)/tests/test_lib: $(call tobj,$(TEST_COMMON) $(TEST_LIB_SRCS)) \
+		$(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(BUILD)/fuzz/%.o: %.c $(LIB_HDRS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_manifest: $(BUILD)/fuzz/tests/fuzz/fuzz_manifest.o $(FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -lcjson -lyaml -o $@
+
+fuzzers: $(FUZZERS)
+
+$(BUILD)/bench/bench_compile: tests/bench/bench_compile.c $(COMPILER_OBJS) \
+		$(LIB_OBJS) $(LIB_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(COMPILER_OBJS) \
+		$(LIB_OBJS) $(LDLIBS) -o $@
+
+# Benchmarks: numbers for the README, never pass/fail.
+bench: $(BUILD)/bench/bench_compile
+	$(Q)$(BUILD)/bench/bench_compile 1000 50 1000 5
+
 # The README's commands. Both run as root; scripts/install-deps.sh is
 # idempotent and is what installs every package either one needs.
-test: all
+test: all fuzzers
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 unit-bins
 	$(Q)BUILD=$(BUILD) tests/run.sh
 

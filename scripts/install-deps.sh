@@ -8,11 +8,13 @@ set -euo pipefail
 build=(
 	make gcc          # userspace build; gcc brings libasan/libubsan
 	clang llvm        # BPF object (clang -target bpf)
+	libclang-rt-14-dev # libFuzzer and clang's sanitizer runtimes
 	libbpf-dev        # loader, skeletons, TC attach, ring buffer
 	bpftool           # skeleton generation (bpftool gen skeleton)
 	libelf-dev zlib1g-dev # libbpf's own link dependencies
 	linux-libc-dev    # uapi headers the BPF code builds against
-	libcjson-dev      # JSON: flow events, counters
+	libcjson-dev      # JSON: manifests, flow events, counters
+	libyaml-dev       # YAML manifests
 	clang-format      # make check-format
 )
 test=(

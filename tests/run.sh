@@ -51,6 +51,7 @@ run_suite unit/lib "$BUILD/tests/test_lib"
 run_suite unit/lib-asan "$BUILD/asan/tests/test_lib"
 run_suite unit/bpf "$BUILD/tests/test_bpf"
 run_suite unit/bpf-asan "$BUILD/asan/tests/test_bpf"
+run_suite fuzz env BUILD="$BUILD" tests/fuzz/run.sh
 for t in tests/e2e/test_*.sh; do
 	[ -e "$t" ] || continue
 	run_suite "e2e/$(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"

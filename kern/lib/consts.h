@@ -21,7 +21,7 @@
 #define PW_CT_MAX (1 << 20)
 #endif
 #ifndef PW_POLICY_MAX
-#define PW_POLICY_MAX (1 << 16)
+#define PW_POLICY_MAX (1 << 18)
 #endif
 #ifndef PW_IPCACHE_MAX
 #define PW_IPCACHE_MAX (1 << 16)

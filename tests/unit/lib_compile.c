@@ -1,0 +1,889 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The compiler on its own: NetworkPolicy semantics, each case one that a
+ * simpler implementation gets wrong. Every verdict is checked twice: by
+ * pw_explain on the model, and by walking the compiled map entries the way
+ * the datapath does (longest prefix in the ipcache, then the policy trie).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <netinet/in.h>
+#include "addr.h"
+#include "compile.h"
+#include "manifest.h"
+#include "testlib.h"
+
+static char errbuf[PW_ERR_LEN];
+
+static int load(struct pw_cluster *c, const char *src, const char *text)
+{
+	struct pw_objects objs = {};
+	int err;
+
+	err = pw_manifest_load_buf(text, strlen(text), src, &objs, errbuf,
+				   sizeof(errbuf));
+	if (err)
+		return err;
+	return pw_cluster_apply(c, &objs);
+}
+
+/* A pod as JSON: labels and ports are JSON fragments. */
+static char *pod_json(const char *ns, const char *name, const char *ip,
+		      const char *labels, const char *ports)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":"
+		 "{\"namespace\":\"%s\",\"name\":\"%s\",\"labels\":%s},"
+		 "\"spec\":{\"containers\":[{\"name\":\"c\",\"ports\":%s}]},"
+		 "\"status\":{\"podIP\":\"%s\"}}",
+		 ns, name, labels, ports ? ports : "[]", ip);
+	return buf;
+}
+
+static bool add_pod(struct pw_cluster *c, const char *ns, const char *name,
+		    const char *ip, const char *labels, const char *ports)
+{
+	int err = load(c, "pod.json", pod_json(ns, name, ip, labels, ports));
+
+	if (err)
+		PW_FAIL("pod %s/%s: %s", ns, name, errbuf);
+	return !err;
+}
+
+static bool add_ns(struct pw_cluster *c, const char *name, const char *labels)
+{
+	char buf[512];
+	int err;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":"
+		 "{\"name\":\"%s\",\"labels\":%s}}",
+		 name, labels);
+	err = load(c, "ns.json", buf);
+	if (err)
+		PW_FAIL("namespace %s: %s", name, errbuf);
+	return !err;
+}
+
+/* A NetworkPolicy from its spec, in YAML flow style or JSON. */
+static bool add_np(struct pw_cluster *c, const char *ns, const char *name,
+		   const char *spec)
+{
+	char buf[4096];
+	int err;
+
+	snprintf(buf, sizeof(buf),
+		 "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+		 "\"NetworkPolicy\",\"metadata\":{\"namespace\":\"%s\","
+		 "\"name\":\"%s\"},\"spec\":%s}",
+		 ns, name, spec);
+	err = load(c, "np.json", buf);
+	if (err)
+		PW_FAIL("policy %s/%s: %s", ns, name, errbuf);
+	return !err;
+}
+
+static const struct pw_out_ep *ep_at(const struct pw_compiled *co,
+				     const __u8 a[16])
+{
+	int i;
+
+	for (i = 0; i < co->neps; i++)
+		if (!memcmp(pw_addr_is4(a) ? co->eps[i].ip4 : co->eps[i].ip6, a,
+			    16))
+			return &co->eps[i];
+	return NULL;
+}
+
+static bool prefix_match(const __u8 *key, const __u8 *val, __u32 bits)
+{
+	__u32 i;
+
+	for (i = 0; i < bits; i++) {
+		__u8 m = 0x80 >> (i % 8);
+
+		if ((key[i / 8] & m) != (val[i / 8] & m))
+			return false;
+	}
+	return true;
+}
+
+static struct pw_ipcache_entry sim_ipcache(const struct pw_compiled *co,
+					   const __u8 a[16])
+{
+	struct pw_ipcache_entry best = {.id = PW_ID_WORLD};
+	__u32 best_len = 0;
+	bool found = false;
+	int i;
+
+	for (i = 0; i < co->nipc; i++) {
+		const struct pw_out_ipcache *e = &co->ipc[i];
+
+		if (prefix_match(e->key.addr, a, e->key.prefixlen) &&
+		    (!found || e->key.prefixlen > best_len)) {
+			best = e->val;
+			best_len = e->key.prefixlen;
+			found = true;
+		}
+	}
+	return best;
+}
+
+static bool sim_policy(const struct pw_compiled *co, __u32 ep_id, __u32 peer,
+		       __u8 dir, __u8 proto, __u16 port)
+{
+	struct pw_policy_key want = {.ep_id = ep_id,
+				     .peer_id = peer,
+				     .dir = dir,
+				     .proto = proto,
+				     .dport = htons(port)};
+	int i;
+
+	for (i = 0; i < co->npol; i++) {
+		const struct pw_policy_key *k = &co->pol[i].key;
+
+		if (prefix_match((const __u8 *)&k->ep_id,
+				 (const __u8 *)&want.ep_id, k->prefixlen))
+			return true;
+	}
+	return false;
+}
+
+static bool sim_side(const struct pw_compiled *co, const struct pw_out_ep *ep,
+		     __u8 dir, const __u8 peer[16], __u8 proto, __u16 port)
+{
+	__u32 flag = dir == PW_DIR_INGRESS ? PW_EP_F_INGRESS_ENFORCED
+					   : PW_EP_F_EGRESS_ENFORCED;
+	struct pw_ipcache_entry ic;
+
+	if (!ep || !(ep->flags & flag))
+		return true;
+	ic = sim_ipcache(co, peer);
+	return sim_policy(co, ep->ep_id, ic.id, dir, proto, port) ||
+	       (ic.cidr_id &&
+		sim_policy(co, ep->ep_id, ic.cidr_id, dir, proto, port)) ||
+	       sim_policy(co, ep->ep_id, PW_ID_ANY, dir, proto, port);
+}
+
+/*
+ * Is a new flow src -> dst proto/port allowed? Returns 1 or 0, after
+ * checking that the model (pw_explain) and the compiled entries agree;
+ * -1 if they do not.
+ */
+static int verdict(struct pw_cluster *c, const char *src, const char *dst,
+		   __u8 proto, __u16 port)
+{
+	struct pw_compiled co;
+	struct pw_explain ex;
+	__u8 s[16], d[16];
+	bool sim;
+
+	if (pw_addr_parse(src, s) || pw_addr_parse(dst, d)) {
+		PW_FAIL("bad address %s or %s", src, dst);
+		return -1;
+	}
+	if (pw_compile(c, &co, errbuf, sizeof(errbuf))) {
+		PW_FAIL("compile: %s", errbuf);
+		return -1;
+	}
+	pw_explain(c, s, d, proto, port, &ex);
+	sim = sim_side(&co, ep_at(&co, s), PW_DIR_EGRESS, d, proto, port) &&
+	      sim_side(&co, ep_at(&co, d), PW_DIR_INGRESS, s, proto, port);
+	pw_compiled_free(&co);
+	if (sim != ex.allowed) {
+		PW_FAIL("%s -> %s %u/%u: explain says %d, entries say %d", src,
+			dst, proto, port, ex.allowed, sim);
+		return -1;
+	}
+	return sim;
+}
+
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+#define ALLOWED(c, s, d, pr, p) \
+	ASSERT_EQ(verdict(c, s, d, pr, p), 1, s " -> " d " " #pr "/" #p)
+#define DENIED(c, s, d, pr, p) \
+	ASSERT_EQ(verdict(c, s, d, pr, p), 0, s " -> " d " " #pr "/" #p)
+
+static struct pw_cluster *three_pods(void)
+{
+	struct pw_cluster *c;
+
+	if (pw_cluster_new(&c))
+		return NULL;
+	if (!add_ns(c, "x", "{\"team\":\"x\"}") ||
+	    !add_ns(c, "y", "{\"team\":\"y\"}") ||
+	    !add_pod(c, "x", "a", "10.0.0.1", "{\"pod\":\"a\"}", NULL) ||
+	    !add_pod(c, "x", "b", "10.0.0.2", "{\"pod\":\"b\"}", NULL) ||
+	    !add_pod(c, "y", "a", "10.0.0.3", "{\"pod\":\"a\"}", NULL)) {
+		pw_cluster_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+#define WITH_CLUSTER(c)                      \
+	struct pw_cluster *c = three_pods(); \
+	ASSERT_TRUE(c != NULL, "cluster");
+
+static bool finish(struct pw_cluster *c, bool ok)
+{
+	pw_cluster_free(c);
+	return ok;
+}
+
+static bool no_policy_body(struct pw_cluster *c)
+{
+	ALLOWED(c, "10.0.0.1", "10.0.0.2", TCP, 80);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", UDP, 53);
+	ALLOWED(c, "192.0.2.1", "10.0.0.1", TCP, 22);
+	return true;
+}
+
+PW_TEST(compile_no_policy_allows_everything)
+{
+	WITH_CLUSTER(c);
+	return finish(c, no_policy_body(c));
+}
+
+static bool deny_all_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "deny", "{\"podSelector\":{}}"))
+		return false;
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	DENIED(c, "10.0.0.3", "10.0.0.2", UDP, 53);
+	/* ingress only: x's pods may still send */
+	ALLOWED(c, "10.0.0.1", "10.0.0.3", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_empty_policy_denies_ingress_only)
+{
+	WITH_CLUSTER(c);
+	return finish(c, deny_all_body(c));
+}
+
+static bool egress_default_body(struct pw_cluster *c)
+{
+	/* egress rules and no policyTypes: Ingress AND Egress */
+	if (!add_np(c, "x", "eg",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"egress\":[{\"ports\":[{\"port\":53,\"protocol\":"
+		    "\"UDP\"}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.1", "10.0.0.3", UDP, 53);
+	DENIED(c, "10.0.0.1", "10.0.0.3", TCP, 80);
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_policy_types_default_adds_ingress_with_egress)
+{
+	WITH_CLUSTER(c);
+	return finish(c, egress_default_body(c));
+}
+
+static bool egress_only_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "eg",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"policyTypes\":[\"Egress\"],\"egress\":[]}"))
+		return false;
+	DENIED(c, "10.0.0.1", "10.0.0.2", TCP, 80);
+	ALLOWED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", UDP, 53);
+	return true;
+}
+
+PW_TEST(compile_egress_only_policy_leaves_ingress_open)
+{
+	WITH_CLUSTER(c);
+	return finish(c, egress_only_body(c));
+}
+
+static bool peers_and_or_body(struct pw_cluster *c, bool one_peer)
+{
+	/* on y/a: admit pod=b pods of team=x namespaces */
+	const char *spec =
+		one_peer
+			? "{\"podSelector\":{},\"ingress\":[{\"from\":[{"
+			  "\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}},"
+			  "\"namespaceSelector\":{\"matchLabels\":{\"team\":"
+			  "\"x\"}}}]}]}"
+			: "{\"podSelector\":{},\"ingress\":[{\"from\":[{"
+			  "\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}}},{"
+			  "\"namespaceSelector\":{\"matchLabels\":{\"team\":"
+			  "\"x\"}}}]}]}";
+
+	if (!add_np(c, "y", "p", spec))
+		return false;
+	/* x/b matches both halves */
+	ALLOWED(c, "10.0.0.2", "10.0.0.3", TCP, 80);
+	if (one_peer) {
+		/* AND: x/a is in team=x but is not pod=b */
+		DENIED(c, "10.0.0.1", "10.0.0.3", TCP, 80);
+	} else {
+		/* OR: the namespaceSelector alone admits x/a */
+		ALLOWED(c, "10.0.0.1", "10.0.0.3", TCP, 80);
+	}
+	DENIED(c, "192.0.2.7", "10.0.0.3", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_pod_and_namespace_selector_in_one_peer_is_and)
+{
+	WITH_CLUSTER(c);
+	return finish(c, peers_and_or_body(c, true));
+}
+
+PW_TEST(compile_pod_and_namespace_selector_as_two_peers_is_or)
+{
+	WITH_CLUSTER(c);
+	return finish(c, peers_and_or_body(c, false));
+}
+
+static bool pod_selector_alone_body(struct pw_cluster *c)
+{
+	/* podSelector alone means the policy's own namespace */
+	if (!add_np(c, "x", "p",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}},"
+		    "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+		    "{\"pod\":\"a\"}}}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.1", "10.0.0.2", TCP, 80);
+	DENIED(c, "10.0.0.3", "10.0.0.2", TCP, 80); /* y/a: other ns */
+	return true;
+}
+
+PW_TEST(compile_pod_selector_alone_is_own_namespace)
+{
+	WITH_CLUSTER(c);
+	return finish(c, pod_selector_alone_body(c));
+}
+
+static bool named_port_body(struct pw_cluster *c)
+{
+	if (!add_pod(c, "x", "w1", "10.0.1.1", "{\"app\":\"web\"}",
+		     "[{\"name\":\"http\",\"containerPort\":8080}]") ||
+	    !add_pod(c, "x", "w2", "10.0.1.2", "{\"app\":\"web\"}",
+		     "[{\"name\":\"http\",\"containerPort\":9090}]"))
+		return false;
+	if (!add_np(c, "x", "web",
+		    "{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+		    "\"ingress\":[{\"ports\":[{\"port\":\"http\"}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.1", "10.0.1.1", TCP, 8080);
+	DENIED(c, "10.0.0.1", "10.0.1.1", TCP, 9090);
+	ALLOWED(c, "10.0.0.1", "10.0.1.2", TCP, 9090);
+	DENIED(c, "10.0.0.1", "10.0.1.2", TCP, 8080);
+	DENIED(c, "10.0.0.1", "10.0.1.1", UDP, 8080);
+	return true;
+}
+
+PW_TEST(compile_named_port_resolves_per_destination_pod)
+{
+	WITH_CLUSTER(c);
+	return finish(c, named_port_body(c));
+}
+
+static bool named_port_egress_body(struct pw_cluster *c)
+{
+	/* the same name, two numbers, as egress destinations */
+	if (!add_pod(c, "y", "w1", "10.0.1.1", "{\"app\":\"web\"}",
+		     "[{\"name\":\"http\",\"containerPort\":8080}]") ||
+	    !add_pod(c, "y", "w2", "10.0.1.2", "{\"app\":\"web\"}",
+		     "[{\"name\":\"http\",\"containerPort\":9090}]"))
+		return false;
+	if (!add_np(c, "x", "out",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{"
+		    "\"namespaceSelector\":{}}],\"ports\":[{\"port\":"
+		    "\"http\"}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.1", "10.0.1.1", TCP, 8080);
+	DENIED(c, "10.0.0.1", "10.0.1.1", TCP, 9090);
+	ALLOWED(c, "10.0.0.1", "10.0.1.2", TCP, 9090);
+	DENIED(c, "10.0.0.1", "10.0.1.2", TCP, 8080);
+	return true;
+}
+
+PW_TEST(compile_named_port_egress_resolves_per_peer)
+{
+	WITH_CLUSTER(c);
+	return finish(c, named_port_egress_body(c));
+}
+
+static bool endport_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "range",
+		    "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":"
+		    "32000,\"endPort\":32768}]}]}"))
+		return false;
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 31999);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 32000);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 32500);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 32768);
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 32769);
+	return true;
+}
+
+PW_TEST(compile_end_port_range)
+{
+	WITH_CLUSTER(c);
+	return finish(c, endport_body(c));
+}
+
+static bool ipblock_body(struct pw_cluster *c)
+{
+	/* a pod inside the except, and one inside the cidr */
+	if (!add_pod(c, "y", "in", "10.9.1.5", "{\"pod\":\"in\"}", NULL) ||
+	    !add_pod(c, "y", "ex", "10.9.2.5", "{\"pod\":\"ex\"}", NULL))
+		return false;
+	if (!add_np(c, "x", "cidr",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":"
+		    "\"10.9.0.0/16\",\"except\":[\"10.9.2.0/24\"]}}]}]}"))
+		return false;
+	ALLOWED(c, "10.9.7.7", "10.0.0.1", TCP, 80); /* world, inside */
+	DENIED(c, "10.9.2.9", "10.0.0.1", TCP, 80);  /* world, except */
+	DENIED(c, "10.8.0.1", "10.0.0.1", TCP, 80);  /* world, outside */
+	ALLOWED(c, "10.9.1.5", "10.0.0.1", TCP, 80); /* pod, inside */
+	DENIED(c, "10.9.2.5", "10.0.0.1", TCP, 80);  /* pod, except */
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 80);  /* pod, outside */
+	return true;
+}
+
+PW_TEST(compile_ipblock_except_for_world_and_pods)
+{
+	WITH_CLUSTER(c);
+	return finish(c, ipblock_body(c));
+}
+
+static bool ipblock_pod_except_body(struct pw_cluster *c)
+{
+	/* Upstream e2e: a pod's /32 in an except is refused, while another
+	 * peer of the same rule selects pods by a label it does not have. */
+	if (!add_np(c, "x", "cidr",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":"
+		    "\"10.0.0.0/24\",\"except\":[\"10.0.0.2/32\"]}},{"
+		    "\"podSelector\":{\"matchLabels\":{\"pod\":\"zzz\"}}}]}]}"))
+		return false;
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_ipblock_except_pod_address)
+{
+	WITH_CLUSTER(c);
+	return finish(c, ipblock_pod_except_body(c));
+}
+
+static bool overlapping_blocks_body(struct pw_cluster *c)
+{
+	/* two policies' blocks nest: the inner one must not hide the outer */
+	if (!add_np(c, "x", "wide",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":"
+		    "\"10.9.0.0/16\"}}],\"ports\":[{\"port\":80}]}]}") ||
+	    !add_np(c, "x", "narrow",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":"
+		    "\"10.9.3.0/24\"}}],\"ports\":[{\"port\":81}]}]}"))
+		return false;
+	ALLOWED(c, "10.9.3.1", "10.0.0.1", TCP, 80);
+	ALLOWED(c, "10.9.3.1", "10.0.0.1", TCP, 81);
+	ALLOWED(c, "10.9.4.1", "10.0.0.1", TCP, 80);
+	DENIED(c, "10.9.4.1", "10.0.0.1", TCP, 81);
+	return true;
+}
+
+PW_TEST(compile_nested_ipblocks_of_two_policies)
+{
+	WITH_CLUSTER(c);
+	return finish(c, overlapping_blocks_body(c));
+}
+
+static bool union_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "p1",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+		    "{\"pod\":\"b\"}}}],\"ports\":[{\"port\":80}]}]}") ||
+	    !add_np(c, "x", "p2",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"namespaceSelector\":{"
+		    "\"matchLabels\":{\"team\":\"y\"}}}],\"ports\":[{\"port\":"
+		    "81}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 81);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 81);
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_union_of_two_policies)
+{
+	WITH_CLUSTER(c);
+	return finish(c, union_body(c));
+}
+
+static bool empty_rule_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "open", "{\"podSelector\":{},\"ingress\":[{}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	ALLOWED(c, "192.0.2.1", "10.0.0.2", UDP, 9);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", IPPROTO_ICMP, 0x0800);
+	return true;
+}
+
+PW_TEST(compile_empty_ingress_rule_allows_all)
+{
+	WITH_CLUSTER(c);
+	return finish(c, empty_rule_body(c));
+}
+
+static bool relabel_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "p",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+		    "{\"role\":\"client\"}}}]}]}") ||
+	    !add_pod(c, "x", "b", "10.0.0.2", "{\"role\":\"client\"}", NULL))
+		return false;
+	ALLOWED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	/* b loses the label: it leaves the peer selector */
+	if (!add_pod(c, "x", "b", "10.0.0.2", "{\"role\":\"other\"}", NULL))
+		return false;
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	/* a loses its label: no policy selects it any more */
+	if (!add_pod(c, "x", "a", "10.0.0.1", "{\"pod\":\"renamed\"}", NULL))
+		return false;
+	ALLOWED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_label_change_leaves_selector)
+{
+	WITH_CLUSTER(c);
+	return finish(c, relabel_body(c));
+}
+
+static bool ns_label_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "p",
+		    "{\"podSelector\":{},\"ingress\":[{\"from\":[{"
+		    "\"namespaceSelector\":{\"matchExpressions\":[{\"key\":"
+		    "\"team\",\"operator\":\"In\",\"values\":[\"y\",\"z\"]}]}}"
+		    "]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	if (!add_ns(c, "y", "{\"team\":\"q\"}"))
+		return false;
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_namespace_label_change)
+{
+	WITH_CLUSTER(c);
+	return finish(c, ns_label_body(c));
+}
+
+static bool expr_body(struct pw_cluster *c)
+{
+	/* NotIn matches pods without the key; DoesNotExist too */
+	if (!add_np(c, "x", "p",
+		    "{\"podSelector\":{},\"ingress\":[{\"from\":[{"
+		    "\"namespaceSelector\":{},\"podSelector\":{"
+		    "\"matchExpressions\":[{\"key\":\"pod\",\"operator\":"
+		    "\"NotIn\",\"values\":[\"b\"]},{\"key\":\"tier\","
+		    "\"operator\":\"DoesNotExist\"}]}}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	DENIED(c, "10.0.0.2", "10.0.0.1", TCP, 80);
+	if (!add_pod(c, "y", "a", "10.0.0.3", "{\"pod\":\"a\",\"tier\":\"1\"}",
+		     NULL))
+		return false;
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_match_expressions)
+{
+	WITH_CLUSTER(c);
+	return finish(c, expr_body(c));
+}
+
+static bool proto_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "p",
+		    "{\"podSelector\":{},\"ingress\":[{\"ports\":[{"
+		    "\"protocol\":\"SCTP\",\"port\":5000},{\"protocol\":"
+		    "\"UDP\"}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", IPPROTO_SCTP, 5000);
+	DENIED(c, "10.0.0.3", "10.0.0.1", IPPROTO_SCTP, 5001);
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 5000);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", UDP, 1);
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", UDP, 65535);
+	DENIED(c, "10.0.0.3", "10.0.0.1", IPPROTO_ICMP, 0x0800);
+	return true;
+}
+
+PW_TEST(compile_protocols_and_all_ports_of_one)
+{
+	WITH_CLUSTER(c);
+	return finish(c, proto_body(c));
+}
+
+static bool egress_cidr_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "out",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{"
+		    "\"ipBlock\":{\"cidr\":\"0.0.0.0/0\",\"except\":["
+		    "\"10.0.0.0/8\"]}}]}]}"))
+		return false;
+	ALLOWED(c, "10.0.0.1", "192.0.2.1", TCP, 443);
+	DENIED(c, "10.0.0.1", "10.0.0.3", TCP, 443);
+	DENIED(c, "10.0.0.1", "10.200.0.1", TCP, 443);
+	return true;
+}
+
+PW_TEST(compile_egress_to_cidr)
+{
+	WITH_CLUSTER(c);
+	return finish(c, egress_cidr_body(c));
+}
+
+PW_TEST(compile_ids_stay_stable_across_compiles)
+{
+	struct pw_compiled a, b;
+	bool ok;
+
+	WITH_CLUSTER(c);
+	ok = add_np(c, "x", "p",
+		    "{\"podSelector\":{},\"ingress\":[{\"from\":[{"
+		    "\"podSelector\":{}}]}]}") &&
+	     !pw_compile(c, &a, errbuf, sizeof(errbuf));
+	ok = ok && !pw_compile(c, &b, errbuf, sizeof(errbuf));
+	if (ok) {
+		ok = a.npol == b.npol && a.nipc == b.nipc &&
+		     !memcmp(a.pol, b.pol, a.npol * sizeof(*a.pol)) &&
+		     !memcmp(a.ipc, b.ipc, a.nipc * sizeof(*a.ipc));
+		if (!ok)
+			PW_FAIL("two compiles of one state differ");
+		pw_compiled_free(&a);
+		pw_compiled_free(&b);
+	}
+	return finish(c, ok);
+}
+
+/* Malformed input: the exact error, and the state left as it was. */
+struct bad_case {
+	const char *spec;
+	const char *error;
+};
+
+static const struct bad_case bad_cases[] = {
+	{"{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":80},{"
+	 "\"port\":90,\"endPort\":89}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].ports[1].endPort: "
+	 "must be >= port"},
+	{"{\"podSelector\":{},\"ingres\":[]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingres: unknown field"},
+	{"{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"protocol\":"
+	 "\"ICMP\"}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].ports[0].protocol: "
+	 "must be TCP, UDP or SCTP"},
+	{"{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":0}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].ports[0].port: must "
+	 "be an integer from 1 to 65535"},
+	{"{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"Http\"}]}"
+	 "]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].ports[0].port: "
+	 "invalid port name \"Http\""},
+	{"{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":\"http\","
+	 "\"endPort\":90}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].ports[0].endPort: "
+	 "may not be used with a named port"},
+	{"{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{"
+	 "\"cidr\":\"10.0.0.1/8\"}}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].from[0].ipBlock.cidr: "
+	 "invalid CIDR \"10.0.0.1/8\""},
+	{"{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{"
+	 "\"cidr\":\"10.0.0.0/8\",\"except\":[\"11.0.0.0/16\"]}}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].from[0].ipBlock."
+	 "except[0]: must be a strict subset of cidr"},
+	{"{\"podSelector\":{},\"ingress\":[{\"from\":[{\"ipBlock\":{"
+	 "\"cidr\":\"10.0.0.0/8\"},\"podSelector\":{}}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.ingress[0].from[0].ipBlock: may "
+	 "not be combined with podSelector or namespaceSelector"},
+	{"{\"podSelector\":{},\"egress\":[{\"to\":[{}]}]}",
+	 "np.json: NetworkPolicy x/bad: spec.egress[0].to[0]: must specify "
+	 "podSelector, namespaceSelector or ipBlock"},
+	{"{\"podSelector\":{\"matchLabels\":{\"-bad\":\"v\"}}}",
+	 "np.json: NetworkPolicy x/bad: spec.podSelector.matchLabels.-bad: "
+	 "invalid label key"},
+	{"{\"podSelector\":{\"matchLabels\":{\"app\":\"a b\"}}}",
+	 "np.json: NetworkPolicy x/bad: spec.podSelector.matchLabels.app: "
+	 "invalid label value \"a b\""},
+	{"{\"podSelector\":{\"matchExpressions\":[{\"key\":\"app\","
+	 "\"operator\":\"In\"}]}}",
+	 "np.json: NetworkPolicy x/bad: spec.podSelector.matchExpressions[0]."
+	 "values: must be non-empty for In and NotIn"},
+	{"{\"podSelector\":{\"matchExpressions\":[{\"key\":\"app\","
+	 "\"operator\":\"Exists\",\"values\":[\"a\"]}]}}",
+	 "np.json: NetworkPolicy x/bad: spec.podSelector.matchExpressions[0]."
+	 "values: must be empty for Exists and DoesNotExist"},
+	{"{\"podSelector\":{\"matchExpressions\":[{\"key\":\"app\","
+	 "\"operator\":\"Like\",\"values\":[\"a\"]}]}}",
+	 "np.json: NetworkPolicy x/bad: spec.podSelector.matchExpressions[0]."
+	 "operator: must be In, NotIn, Exists or DoesNotExist"},
+	{"{\"podSelector\":{},\"policyTypes\":[\"Ingress\",\"Sideways\"]}",
+	 "np.json: NetworkPolicy x/bad: spec.policyTypes[1]: must be Ingress "
+	 "or Egress"},
+	{"{\"policyTypes\":[\"Ingress\"]}",
+	 "np.json: NetworkPolicy x/bad: spec.podSelector: required"},
+};
+
+static bool bad_input_body(struct pw_cluster *c)
+{
+	struct pw_compiled before, after;
+	size_t i;
+	bool same;
+
+	if (!add_np(c, "x", "bad",
+		    "{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":"
+		    "80}]}]}") ||
+	    pw_compile(c, &before, errbuf, sizeof(errbuf)))
+		return false;
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		char buf[2048];
+		int err;
+
+		snprintf(buf, sizeof(buf),
+			 "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+			 "\"NetworkPolicy\",\"metadata\":{\"namespace\":\"x\","
+			 "\"name\":\"bad\"},\"spec\":%s}",
+			 bad_cases[i].spec);
+		err = load(c, "np.json", buf);
+		if (err != -EINVAL || strcmp(errbuf, bad_cases[i].error)) {
+			PW_FAIL("case %zu: got %d \"%s\"\n    want \"%s\"", i,
+				err, errbuf, bad_cases[i].error);
+			pw_compiled_free(&before);
+			return false;
+		}
+	}
+	if (pw_compile(c, &after, errbuf, sizeof(errbuf))) {
+		pw_compiled_free(&before);
+		return false;
+	}
+	same = before.npol == after.npol &&
+	       !memcmp(before.pol, after.pol,
+		       before.npol * sizeof(*before.pol));
+	pw_compiled_free(&before);
+	pw_compiled_free(&after);
+	ASSERT_TRUE(same, "the policy in force is untouched");
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 81);
+	return true;
+}
+
+PW_TEST(compile_malformed_policy_exact_error_and_state_kept)
+{
+	WITH_CLUSTER(c);
+	return finish(c, bad_input_body(c));
+}
+
+static bool bad_docs_body(struct pw_cluster *c)
+{
+	static const struct bad_case docs[] = {
+		{"{\"kind\":\"NetworkPolicy\"",
+		 "f.json: invalid JSON near byte 22"},
+		{"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{"
+		 "\"name\":\"s\"}}",
+		 "f.json: kind: unsupported kind \"Service\" (NetworkPolicy, "
+		 "Pod, Namespace or List)"},
+		{"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+		 "\"NetworkPolicy\",\"metadata\":{},\"spec\":{}}",
+		 "f.json: NetworkPolicy: metadata.name: required"},
+		{"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{"
+		 "\"name\":\"p\",\"namespace\":\"x\"},\"status\":{\"podIP\":"
+		 "\"10.0.0.300\"}}",
+		 "f.json: Pod x/p: status.podIP: invalid IP \"10.0.0.300\""},
+		{"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{"
+		 "\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{"
+		 "\"name\":\"ok\"}},{\"apiVersion\":\"v1\",\"kind\":"
+		 "\"Namespace\",\"metadata\":{\"name\":\"Not_OK\"}}]}",
+		 "f.json: Namespace items[1]: metadata.name: invalid name "
+		 "\"Not_OK\""},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		int err = load(c, "f.json", docs[i].spec);
+
+		if (err != -EINVAL || strcmp(errbuf, docs[i].error)) {
+			PW_FAIL("case %zu: got %d \"%s\"\n    want \"%s\"", i,
+				err, errbuf, docs[i].error);
+			return false;
+		}
+	}
+	/* the List's valid first item was not applied either */
+	ALLOWED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_malformed_documents)
+{
+	WITH_CLUSTER(c);
+	return finish(c, bad_docs_body(c));
+}
+
+/* The shipped examples load as YAML, from a folder, and mean what their
+ * comments say. */
+static bool examples_body(struct pw_cluster *c)
+{
+	struct pw_objects objs = {};
+	int err;
+
+	err = pw_manifest_load_path("policy/examples", &objs, errbuf,
+				    sizeof(errbuf));
+	if (err)
+		PW_FAIL("%s", errbuf);
+	ASSERT_OK(err, "load policy/examples");
+	ASSERT_EQ(objs.n, 9, "objects in the examples");
+	ASSERT_OK(pw_cluster_apply(c, &objs), "apply");
+	/* db-from-web: the named port "postgres" is 5432 on db-1 */
+	ALLOWED(c, "10.123.0.2", "10.123.0.3", TCP, 5432);
+	DENIED(c, "10.123.0.4", "10.123.0.3", TCP, 5432);
+	DENIED(c, "10.123.0.2", "10.123.0.3", TCP, 5433);
+	/* web-ingress admits clients on 8080, but client-egress does not
+	 * let them send there: both ends must allow */
+	DENIED(c, "10.123.0.4", "10.123.0.2", TCP, 8080);
+	/* the office, but not its guest Wi-Fi */
+	ALLOWED(c, "192.168.1.1", "10.123.0.2", UDP, 9999);
+	DENIED(c, "192.168.99.1", "10.123.0.2", TCP, 8080);
+	/* client-egress: the web range; no DNS pods exist here */
+	ALLOWED(c, "10.123.0.4", "10.123.0.2", TCP, 32000);
+	DENIED(c, "10.123.0.4", "10.123.0.3", TCP, 32000);
+	DENIED(c, "10.123.0.4", "10.123.0.2", UDP, 53);
+	return true;
+}
+
+PW_TEST(compile_shipped_examples)
+{
+	struct pw_cluster *c;
+
+	ASSERT_OK(pw_cluster_new(&c), "cluster");
+	return finish(c, examples_body(c));
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Manifests in, validated model objects out. JSON through libcjson, YAML
+ * through libyaml onto the same tree. Validation follows the Kubernetes API
+ * server's rules for the fields podwall reads; an error names the source,
+ * the object and the field path, for example
+ *   policy/deny.yaml: NetworkPolicy x/deny-all:
+ * spec.ingress[0].ports[1].endPort: must be >= port Loading is all or nothing:
+ * on error nothing is added to the output.
+ */
+#ifndef PW_MANIFEST_H
+#define PW_MANIFEST_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "model.h"
+
+enum pw_kind {
+	PW_KIND_NAMESPACE,
+	PW_KIND_POD,
+	PW_KIND_NETPOL,
+};
+
+struct pw_object {
+	enum pw_kind kind;
+	union {
+		struct pw_namespace *ns;
+		struct pw_pod *pod;
+		struct pw_netpol *np;
+	};
+};
+
+struct pw_objects {
+	struct pw_object *v;
+	int n;
+};
+
+#define PW_ERR_LEN 512
+
+void pw_objects_free(struct pw_objects *objs);
+/* One decoded document (an object, or a v1 List of them). */
+int pw_manifest_decode(const cJSON *doc, const char *src,
+		       struct pw_objects *out, char *err, size_t errlen);
+/* JSON or YAML text; YAML may hold several documents. */
+int pw_manifest_load_buf(const char *buf, size_t len, const char *src,
+			 struct pw_objects *out, char *err, size_t errlen);
+/* A file, or a folder of *.json, *.yaml and *.yml files (sorted by name). */
+int pw_manifest_load_path(const char *path, struct pw_objects *out, char *err,
+			  size_t errlen);
+
+#endif /* PW_MANIFEST_H */

@@ -211,12 +211,19 @@ static __always_inline int pw_ct_recheck(const struct pw_endpoint *ep,
 					 struct pw_ct_entry *ct, __u32 ifindex,
 					 struct pw_res *res)
 {
-	__u32 rule, peer;
+	__u32 rule = PW_RULE_DEFAULT, peer = ct->peer_id;
+	int allowed;
 
 	if (ct->rev == ep->rev)
 		return 0;
-	if (!pol_judge(ep, ct->origin, key->remote, key->proto, ct->pol_dport,
-		       &rule, &peer)) {
+	/* A picked-up flow has no first direction to judge it by: it may
+	 * stay only while the endpoint stays open both ways. */
+	if (ct->flags & PW_CT_F_PICKUP)
+		allowed = pol_open(ep);
+	else
+		allowed = pol_judge(ep, ct->origin, key->remote, key->proto,
+				    ct->pol_dport, &rule, &peer);
+	if (!allowed) {
 		if (!(ep->flags & PW_EP_F_AUDIT)) {
 			ev_flow_end(key, ct, ifindex, PW_DROP_POLICY_REVOKED);
 			bpf_map_delete_elem(&pw_ct, key);
@@ -274,8 +281,9 @@ pw_flow_known(const struct pw_pkt *pkt, __u8 dir, const struct pw_endpoint *ep,
 	res->rule = ct->rule_id;
 	res->peer = ct->peer_id;
 	ct_account(ct, rev, len);
-	if (ct_advance(ct, pkt->proto, rev, pkt->tcp_flags) && !ct->ended) {
-		ct->ended = 1;
+	if (ct_advance(ct, pkt->proto, rev, pkt->tcp_flags) &&
+	    !(ct->flags & PW_CT_F_ENDED)) {
+		ct->flags |= PW_CT_F_ENDED;
 		ev_flow_end(key, ct, ifindex, 0);
 	}
 	ct->expires_ns = now + ct_lifetime(ct, pkt->proto);
@@ -294,7 +302,13 @@ static __always_inline int pw_flow_new(const struct pw_pkt *pkt, __u8 dir,
 	__be16 dport;
 	int pickup;
 
-	/* Only a pure SYN or an echo request may start a flow. */
+	/*
+	 * Only a pure SYN or an echo request may start a flow. Anything else
+	 * with no flow drops on an enforced direction. On an open one it
+	 * passes, but becomes a flow only if the endpoint is open both ways:
+	 * otherwise the other side could make the pod's own packets look
+	 * like replies to it, and get past the pod's enforced direction.
+	 */
 	pickup = (pkt->proto == IPPROTO_TCP && !tcp_pure_syn(pkt->tcp_flags)) ||
 		 pkt->kind == PW_K_ECHO_REPLY;
 	if (pickup && pol_enforced(ep, dir)) {
@@ -302,6 +316,11 @@ static __always_inline int pw_flow_new(const struct pw_pkt *pkt, __u8 dir,
 			return -PW_DROP_OUT_OF_STATE;
 		res->verdict = PW_VERDICT_AUDIT;
 		res->reason = PW_DROP_OUT_OF_STATE;
+	} else if (pickup && !pol_open(ep) && !audit) {
+		res->peer = ipcache_lookup(dir == PW_DIR_EGRESS ? pkt->dst
+								: pkt->src)
+				    .id;
+		return 0;
 	}
 
 	remote = dir == PW_DIR_EGRESS ? pkt->dst : pkt->src;
@@ -329,7 +348,10 @@ static __always_inline int pw_flow_new(const struct pw_pkt *pkt, __u8 dir,
 	ct->pol_dport = dport;
 	ct->origin = dir;
 	ct->tcp_flags[PW_CT_FWD] = pkt->tcp_flags;
-	ct->audit = res->verdict == PW_VERDICT_AUDIT;
+	if (res->verdict == PW_VERDICT_AUDIT)
+		ct->flags |= PW_CT_F_AUDIT;
+	if (pickup)
+		ct->flags |= PW_CT_F_PICKUP;
 	if (pkt->proto == IPPROTO_TCP)
 		ct->state = pickup ? PW_CT_ESTABLISHED : PW_CT_SYN_SENT;
 	else
@@ -355,7 +377,7 @@ static __always_inline int pw_flow(const struct pw_pkt *pkt, __u8 dir,
 	ct_key_build(pkt, dir, ep->ep_id, &key);
 	ct = bpf_map_lookup_elem(&pw_ct, &key);
 	if (ct && ct->expires_ns <= now) {
-		if (!ct->ended)
+		if (!(ct->flags & PW_CT_F_ENDED))
 			ev_flow_end(&key, ct, ifindex, 0);
 		bpf_map_delete_elem(&pw_ct, &key);
 		ct = 0;

@@ -101,6 +101,7 @@ enum pw_endpoint_flags {
 
 struct pw_endpoint {
 	__u32 ep_id;	/* 1 .. max_endpoints-1; indexes counters */
+	__u32 pol_id;	/* the policy set in force: policy keys carry it */
 	__u32 identity; /* the endpoint's own label identity */
 	__u32 rev;	/* policy revision; conntrack entries carry it */
 	__u32 flags;	/* PW_EP_F_* */
@@ -122,9 +123,12 @@ struct pw_ipcache_entry {
 };
 
 /*
- * Policy: LPM trie, one entry per (endpoint, direction, peer identity,
- * protocol, port prefix). The trie bits are ep_id, peer_id, dir, proto,
- * dport in that order; prefixlen counts bits from ep_id on:
+ * Policy: LPM trie, one entry per (policy set, direction, peer identity,
+ * protocol, port prefix). An endpoint's pol_id names its set; a new policy
+ * is written as a whole new set, then the endpoint flips to it (and bumps
+ * its revision) in one map update, then the old set is deleted: so no
+ * packet ever sees half of a policy. The trie bits are pol_id, peer_id,
+ * dir, proto, dport in that order; prefixlen counts bits from pol_id on:
  *   PW_POL_PLEN_ANY_PROTO  every protocol and port of the peer
  *   PW_POL_PLEN_PROTO      every port of one protocol
  *   PW_POL_PLEN_PROTO + k  ports sharing the top k bits (a port range is
@@ -137,7 +141,7 @@ struct pw_ipcache_entry {
 
 struct pw_policy_key {
 	__u32 prefixlen;
-	__u32 ep_id;   /* exact; host order */
+	__u32 pol_id;  /* exact; host order; the endpoint's policy set */
 	__u32 peer_id; /* exact; host order; PW_ID_ANY matches every peer */
 	__u8 dir;      /* enum pw_dir */
 	__u8 proto;    /* IPPROTO_* */
@@ -197,8 +201,15 @@ struct pw_ct_entry {
 	__u8 origin;	   /* enum pw_dir of the first packet */
 	__u8 state;	   /* enum pw_ct_state */
 	__u8 tcp_flags[2]; /* TCP flags seen, per PW_CT_FWD/REV */
-	__u8 audit;	   /* allowed only because of audit mode */
-	__u8 ended;	   /* a FLOW_END event was sent */
+	__u8 flags;	   /* PW_CT_F_* */
+	__u8 pad;
+};
+
+enum pw_ct_flags {
+	PW_CT_F_AUDIT = 1 << 0,	 /* allowed only because of audit mode */
+	PW_CT_F_ENDED = 1 << 1,	 /* a flow-end event was sent */
+	PW_CT_F_PICKUP = 1 << 2, /* picked up mid-stream: no first packet,
+				  * so no direction was ever judged */
 };
 
 /*

@@ -160,6 +160,23 @@ static __always_inline int parse_eth(struct pw_ctx *ctx, struct pw_pkt *pkt,
 	return 0;
 }
 
+static __always_inline int ip6_is_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	       nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH ||
+	       nh == IPPROTO_FRAGMENT;
+}
+
+/* ::ffff:0:0/96 is how podwall stores IPv4; on the wire in an IPv6 header
+ * it is meaningless (RFC 4291 2.5.5.2) and would borrow an IPv4 peer's
+ * identity and conntrack entries. */
+static __always_inline int ip6_v4_mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0xffff);
+}
+
 static __always_inline int icmp4_is_error(__u8 type)
 {
 	/* unreachable, time exceeded, parameter problem */
@@ -207,6 +224,8 @@ static __always_inline int parse_icmp_inner(struct pw_ctx *ctx,
 			return -PW_DROP_BAD_L4;
 		addr_copy(in->src, ip6.saddr.in6_u.u6_addr8);
 		addr_copy(in->dst, ip6.daddr.in6_u.u6_addr8);
+		if (ip6_v4_mapped(in->src) || ip6_v4_mapped(in->dst))
+			return -PW_DROP_ICMP_UNRELATED;
 		in->proto = ip6.nexthdr;
 		off += sizeof(ip6);
 	}
@@ -397,14 +416,25 @@ static __always_inline int parse_ip6(struct pw_ctx *ctx, struct pw_pkt *pkt)
 	pkt->end = off + sizeof(ip6) + plen;
 	addr_copy(pkt->src, ip6.saddr.in6_u.u6_addr8);
 	addr_copy(pkt->dst, ip6.daddr.in6_u.u6_addr8);
+	if (ip6_v4_mapped(pkt->src) || ip6_v4_mapped(pkt->dst))
+		return -PW_DROP_BAD_IP6;
 	nh = ip6.nexthdr;
 	off += sizeof(ip6);
 
-	for (i = 0; i < PW_IP6_EXT_MAX; i++) {
+	/* Pass i looks at the header after i extension headers: up to
+	 * PW_IP6_EXT_MAX of them may come before the L4 header. */
+	for (i = 0; i <= PW_IP6_EXT_MAX; i++) {
 		struct pw_ip6_frag fh;
 		struct pw_ip6_opt opt;
 		__u16 fo;
 
+		if (!ip6_is_ext(nh)) {
+			pkt->proto = nh;
+			pkt->l4_off = off;
+			return parse_l4(ctx, pkt, frag_start);
+		}
+		if (i == PW_IP6_EXT_MAX)
+			break;
 		switch (nh) {
 		case IPPROTO_HOPOPTS:
 			/* RFC 8200: only straight after the fixed header */
@@ -428,7 +458,7 @@ static __always_inline int parse_ip6(struct pw_ctx *ctx, struct pw_pkt *pkt)
 			if (off > pkt->end)
 				goto truncated;
 			break;
-		case IPPROTO_FRAGMENT:
+		default: /* IPPROTO_FRAGMENT */
 			if (pkt->frag != PW_FRAG_NONE || frag_start)
 				return -PW_DROP_BAD_IP6;
 			if (ctx_load(ctx, off, &fh, sizeof(fh)))
@@ -451,11 +481,7 @@ static __always_inline int parse_ip6(struct pw_ctx *ctx, struct pw_pkt *pkt)
 			}
 			/* offset 0 and no M flag: an atomic fragment, which is
 			 * a whole packet (RFC 6946) */
-			continue;
-		default:
-			pkt->proto = nh;
-			pkt->l4_off = off;
-			return parse_l4(ctx, pkt, frag_start);
+			break;
 		}
 	}
 	return -PW_DROP_EXTHDR_CHAIN;

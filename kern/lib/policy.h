@@ -24,12 +24,12 @@ static __always_inline struct pw_ipcache_entry ipcache_lookup(const __u8 *addr)
 	return id;
 }
 
-static __always_inline int pol_lookup_id(__u32 ep_id, __u32 peer, __u8 dir,
+static __always_inline int pol_lookup_id(__u32 pol_id, __u32 peer, __u8 dir,
 					 __u8 proto, __be16 dport, __u32 *rule)
 {
 	struct pw_policy_key key = {
 		.prefixlen = PW_POL_PLEN_FULL,
-		.ep_id = ep_id,
+		.pol_id = pol_id,
 		.peer_id = peer,
 		.dir = dir,
 		.proto = proto,
@@ -50,6 +50,15 @@ static __always_inline int pol_enforced(const struct pw_endpoint *ep, __u8 dir)
 						  : PW_EP_F_EGRESS_ENFORCED);
 }
 
+/* Neither direction enforced: the only case where a flow may be picked up
+ * mid-stream, since then no policy can be bypassed by claiming to be a
+ * reply. */
+static __always_inline int pol_open(const struct pw_endpoint *ep)
+{
+	return !(ep->flags &
+		 (PW_EP_F_INGRESS_ENFORCED | PW_EP_F_EGRESS_ENFORCED));
+}
+
 /*
  * Judge a new flow of endpoint @ep in direction @dir with peer @remote,
  * protocol @proto and policy port @dport. Sets *rule (PW_RULE_DEFAULT when
@@ -65,13 +74,13 @@ static __always_inline int pol_judge(const struct pw_endpoint *ep, __u8 dir,
 	*rule = PW_RULE_DEFAULT;
 	if (!pol_enforced(ep, dir))
 		return 1;
-	if (pol_lookup_id(ep->ep_id, peer.id, dir, proto, dport, rule))
+	if (pol_lookup_id(ep->pol_id, peer.id, dir, proto, dport, rule))
 		return 1;
 	/* ipBlock: a pod inside a referenced CIDR is judged by both */
 	if (peer.cidr_id &&
-	    pol_lookup_id(ep->ep_id, peer.cidr_id, dir, proto, dport, rule))
+	    pol_lookup_id(ep->pol_id, peer.cidr_id, dir, proto, dport, rule))
 		return 1;
-	return pol_lookup_id(ep->ep_id, PW_ID_ANY, dir, proto, dport, rule);
+	return pol_lookup_id(ep->pol_id, PW_ID_ANY, dir, proto, dport, rule);
 }
 
 #endif /* PW_POLICY_H */

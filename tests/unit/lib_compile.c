@@ -135,7 +135,7 @@ static struct pw_ipcache_entry sim_ipcache(const struct pw_compiled *co,
 static bool sim_policy(const struct pw_compiled *co, __u32 ep_id, __u32 peer,
 		       __u8 dir, __u8 proto, __u16 port)
 {
-	struct pw_policy_key want = {.ep_id = ep_id,
+	struct pw_policy_key want = {.pol_id = ep_id,
 				     .peer_id = peer,
 				     .dir = dir,
 				     .proto = proto,
@@ -145,8 +145,8 @@ static bool sim_policy(const struct pw_compiled *co, __u32 ep_id, __u32 peer,
 	for (i = 0; i < co->npol; i++) {
 		const struct pw_policy_key *k = &co->pol[i].key;
 
-		if (prefix_match((const __u8 *)&k->ep_id,
-				 (const __u8 *)&want.ep_id, k->prefixlen))
+		if (prefix_match((const __u8 *)&k->pol_id,
+				 (const __u8 *)&want.pol_id, k->prefixlen))
 			return true;
 	}
 	return false;

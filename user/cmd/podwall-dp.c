@@ -219,8 +219,10 @@ static int endpoint_set(const char *dev, int argc, char **argv)
 	if (err)
 		return err;
 	/* Every change bumps the revision, so established flows are judged
-	 * again under what is now in force. */
+	 * again under what is now in force. This tool gives each endpoint the
+	 * policy set numbered like the endpoint; the agent alternates two. */
 	ep.rev = pw_dp_endpoint_get(dp, ifindex, &old) ? 1 : old.rev + 1;
+	ep.pol_id = ep.ep_id;
 	err = pw_dp_endpoint_set(dp, ifindex, &ep);
 	pw_dp_close(dp);
 	return err;
@@ -264,10 +266,11 @@ static int endpoint_list(void)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &ep))
 			continue;
-		printf("ifindex %u (%s) id %u identity %u rev %u ip4 %s ip6 %s"
+		printf("ifindex %u (%s) id %u set %u identity %u rev %u ip4 %s "
+		       "ip6 %s"
 		       " ingress %s egress %s%s\n",
 		       key, if_indextoname(key, name) ?: "?", ep.ep_id,
-		       ep.identity, ep.rev,
+		       ep.pol_id, ep.identity, ep.rev,
 		       ep.flags & PW_EP_F_HAS_IP4
 			       ? pw_addr_str(ep.ip4, a4, sizeof(a4))
 			       : "-",
@@ -391,7 +394,7 @@ static int do_policy(int argc, char **argv)
 	for (argc--, argv++; argc > 0; argc--, argv++) {
 		if (!strcmp(argv[0], "--ep")) {
 			NEXT_ARG();
-			if (parse_u32(argv[0], &r.ep_id))
+			if (parse_u32(argv[0], &r.pol_id))
 				return invarg("--ep", argv[0]);
 			have_ep = true;
 		} else if (!flush && !strcmp(argv[0], "--dir")) {
@@ -440,7 +443,7 @@ static int do_policy(int argc, char **argv)
 	else if (del)
 		err = pw_dp_policy_del(dp, &r);
 	else
-		err = pw_dp_policy_flush(dp, r.ep_id);
+		err = pw_dp_policy_flush(dp, r.pol_id);
 	pw_dp_close(dp);
 	return err;
 }
@@ -688,7 +691,9 @@ static const struct cmd cmds[] = {
 	 "policy add --ep N --dir ingress|egress --peer ID|any\n"
 	 "           --proto tcp|udp|sctp|icmp|icmpv6|any|NUM [--port P[-Q]]"
 	 " --rule R\n"
-	 "policy del (the same, without --rule) | policy flush --ep N"},
+	 "policy del (the same, without --rule) | policy flush --ep N\n"
+	 "\t--ep N names the endpoint's policy set, which endpoint set\n"
+	 "\tnumbers like the endpoint"},
 	{"events", do_events,
 	 "events [--json] [--count N] [--timeout MS]\n\tprint flow events"},
 	{"counters", do_counters, "counters [--ep N] [--json]"},

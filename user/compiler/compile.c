@@ -538,7 +538,7 @@ static int emit(struct out *o, __u32 ep_id, __u8 dir, __u32 peer, __u8 proto,
 {
 	struct pw_port_prefix pp[PW_PORT_PREFIXES_MAX];
 	struct pw_policy_key key = {
-		.ep_id = ep_id,
+		.pol_id = ep_id,
 		.peer_id = peer,
 		.dir = dir,
 		.proto = proto,

@@ -36,6 +36,8 @@ struct pw_out_ep {
 	__u8 ip6[16];
 };
 
+/* key.pol_id is the endpoint's ep_id; the sync to the maps moves each
+ * endpoint's entries to the policy set it writes. */
 struct pw_out_policy {
 	struct pw_policy_key key;
 	__u32 rule_id;

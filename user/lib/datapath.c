@@ -409,7 +409,7 @@ static int policy_keys(const struct pw_dp_rule *r, struct pw_policy_key *keys,
 {
 	struct pw_port_prefix pp[PW_PORT_PREFIXES_MAX];
 	struct pw_policy_key base = {
-		.ep_id = r->ep_id,
+		.pol_id = r->pol_id,
 		.peer_id = r->peer_id,
 		.dir = r->dir,
 		.proto = r->proto,
@@ -478,7 +478,7 @@ int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r)
 	return ret;
 }
 
-int pw_dp_policy_flush(const struct pw_dp *dp, __u32 ep_id)
+int pw_dp_policy_flush(const struct pw_dp *dp, __u32 pol_id)
 {
 	int fd = dp->map_fds[PW_MAP_POLICY];
 	struct pw_policy_key key, next;
@@ -494,7 +494,7 @@ int pw_dp_policy_flush(const struct pw_dp *dp, __u32 ep_id)
 			return -errno;
 		}
 		key = next;
-		if (key.ep_id == ep_id) {
+		if (key.pol_id == pol_id) {
 			err = map_delete(fd, &key);
 			if (err)
 				return err;

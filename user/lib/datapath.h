@@ -65,12 +65,13 @@ int pw_dp_ipcache_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
 int pw_dp_ipcache_del(const struct pw_dp *dp, const __u8 addr[16], __u32 plen);
 
 /*
- * Allow (ep_id, dir, peer, proto, ports lo..hi) with rule @rule_id.
+ * Allow (policy set pol_id, dir, peer, proto, ports lo..hi) with rule
+ * @rule_id.
  * proto 0 means every protocol (then lo and hi must be 0); lo = hi = 0 with
  * a protocol means every port. A range becomes a few prefix entries.
  */
 struct pw_dp_rule {
-	__u32 ep_id;
+	__u32 pol_id;
 	__u32 peer_id;
 	__u8 dir;
 	__u8 proto;
@@ -81,8 +82,8 @@ struct pw_dp_rule {
 
 int pw_dp_policy_add(const struct pw_dp *dp, const struct pw_dp_rule *r);
 int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r);
-/* Remove every policy entry of @ep_id. */
-int pw_dp_policy_flush(const struct pw_dp *dp, __u32 ep_id);
+/* Remove every policy entry of policy set @pol_id. */
+int pw_dp_policy_flush(const struct pw_dp *dp, __u32 pol_id);
 
 /* Counters of @ep_id (0: node totals), summed over CPUs. */
 int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,

@@ -32,7 +32,8 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
-CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -Iuser/compiler -D_GNU_SOURCE
+CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -Iuser/compiler -Iuser/agent \
+	-D_GNU_SOURCE
 # libbpf: loading, skeletons, TC attach. libcjson: JSON manifests, flow
 # events. libyaml: YAML manifests, mapped onto the same cJSON tree.
 LDLIBS := -lbpf -lelf -lz -lcjson -lyaml
@@ -44,9 +45,13 @@ SKEL := $(BUILD)/kern/podwall.skel.h
 # user/lib: loader and map access; user/compiler: the pure policy compiler
 LIB_SRCS := $(wildcard user/lib/*.c)
 COMPILER_SRCS := $(wildcard user/compiler/*.c)
-LIB_HDRS := $(wildcard user/lib/*.h user/compiler/*.h) kern/podwall_abi.h
+# user/agent: what joins them on a node (so far: the sync to the maps)
+AGENT_SRCS := $(wildcard user/agent/*.c)
+LIB_HDRS := $(wildcard user/lib/*.h user/compiler/*.h user/agent/*.h) \
+	kern/podwall_abi.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS))
+AGENT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
 
 CMDS := $(BUILD)/podwall-dp
 
@@ -94,7 +99,8 @@ $(BUILD)/tests/%.o: tests/unit/%.c $(TEST_HDRS) $(LIB_HDRS) $(SKEL)
 
 tobj = $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(1))
 
-$(BUILD)/tests/test_bpf: $(call tobj,$(TEST_COMMON) $(TEST_BPF_SRCS)) $(LIB_OBJS)
+$(BUILD)/tests/test_bpf: $(call tobj,$(TEST_COMMON) $(TEST_BPF_SRCS)) \
+		$(AGENT_OBJS) $(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

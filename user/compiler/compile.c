@@ -845,11 +845,15 @@ static int compile_netpol(struct pw_cluster *c, const struct np_slot *ns,
 	return 0;
 }
 
+/* By policy set first, so each endpoint's entries lie together. */
 static int pol_cmp(const void *a, const void *b)
 {
 	const struct pw_out_policy *x = a, *y = b;
-	int r = memcmp(&x->key, &y->key, sizeof(x->key));
+	int r;
 
+	if (x->key.pol_id != y->key.pol_id)
+		return x->key.pol_id < y->key.pol_id ? -1 : 1;
+	r = memcmp(&x->key, &y->key, sizeof(x->key));
 	if (r)
 		return r;
 	return (x->rule_id > y->rule_id) - (x->rule_id < y->rule_id);

@@ -48,9 +48,9 @@ struct pw_out_ipcache {
 	struct pw_ipcache_entry val;
 };
 
-/* Sorted by key (memcmp order), no duplicates. */
+/* No duplicate keys; pol sorted by endpoint first, then key; ipc by key. */
 struct pw_compiled {
-	struct pw_out_ep *eps; /* by ep_id */
+	struct pw_out_ep *eps; /* one per pod */
 	int neps;
 	struct pw_out_policy *pol;
 	int npol;

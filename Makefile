@@ -120,12 +120,12 @@ $(BUILD)/fuzz/fuzz_manifest: $(BUILD)/fuzz/tests/fuzz/fuzz_manifest.o $(FUZZ_OBJ
 
 fuzzers: $(FUZZERS)
 
-$(BUILD)/bench/bench_compile: tests/bench/bench_compile.c $(COMPILER_OBJS) \
-		$(LIB_OBJS) $(LIB_HDRS)
+$(BUILD)/bench/bench_compile: tests/bench/bench_compile.c $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS) $(LIB_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(COMPILER_OBJS) \
-		$(LIB_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS) $(LDLIBS) -o $@
 
 # Benchmarks: numbers for the README, never pass/fail.
 bench: $(BUILD)/bench/bench_compile

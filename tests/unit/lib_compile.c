@@ -887,3 +887,231 @@ PW_TEST(compile_shipped_examples)
 	ASSERT_OK(pw_cluster_new(&c), "cluster");
 	return finish(c, examples_body(c));
 }
+
+/*
+ * Incremental compiles against the model, on a random walk of changes:
+ * pods come, go and change labels or ports, namespaces relabel, policies
+ * change. After every step, every pair of pods (and two outside addresses)
+ * on a set of ports must get the same verdict from the compiled entries as
+ * from pw_explain, which reads the model afresh. A cache left stale by any
+ * change shows up here.
+ */
+static unsigned int rnd_state = 12345;
+
+static unsigned int rnd(unsigned int n)
+{
+	rnd_state = rnd_state * 1103515245 + 12345;
+	return (rnd_state >> 16) % n;
+}
+
+static const char *const vocab_app[] = {"web", "db", "api"};
+static const char *const vocab_ns[] = {"n1", "n2", "n3"};
+
+static void rnd_selector(char *buf, size_t len)
+{
+	switch (rnd(4)) {
+	case 0:
+		snprintf(buf, len, "{}");
+		break;
+	case 1:
+		snprintf(buf, len, "{\"matchLabels\":{\"app\":\"%s\"}}",
+			 vocab_app[rnd(3)]);
+		break;
+	case 2:
+		snprintf(buf, len,
+			 "{\"matchExpressions\":[{\"key\":\"app\",\"operator\":"
+			 "\"NotIn\",\"values\":[\"%s\"]}]}",
+			 vocab_app[rnd(3)]);
+		break;
+	default:
+		snprintf(
+			buf, len,
+			"{\"matchExpressions\":[{\"key\":\"tier\",\"operator\":"
+			"\"%s\"}]}",
+			rnd(2) ? "Exists" : "DoesNotExist");
+		break;
+	}
+}
+
+static void rnd_peer(char *buf, size_t len)
+{
+	char a[160], b[160];
+
+	rnd_selector(a, sizeof(a));
+	rnd_selector(b, sizeof(b));
+	switch (rnd(4)) {
+	case 0:
+		snprintf(buf, len, "{\"podSelector\":%s}", a);
+		break;
+	case 1:
+		snprintf(buf, len,
+			 "{\"namespaceSelector\":{\"matchLabels\":{\"env\":"
+			 "\"%s\"}}}",
+			 rnd(2) ? "prod" : "dev");
+		break;
+	case 2:
+		snprintf(buf, len,
+			 "{\"podSelector\":%s,\"namespaceSelector\":%s}", a, b);
+		break;
+	default:
+		snprintf(buf, len,
+			 "{\"ipBlock\":{\"cidr\":\"10.7.0.0/%d\",\"except\":["
+			 "\"10.7.0.%d/30\"]}}",
+			 rnd(2) ? 16 : 24, 4 * (int)rnd(4));
+		break;
+	}
+}
+
+static void rnd_policy(struct pw_cluster *c, int k)
+{
+	char sel[160], peer[400], spec[1200];
+	static const char *const ports[] = {
+		"",
+		",\"ports\":[{\"port\":80}]",
+		",\"ports\":[{\"port\":\"http\"}]",
+		",\"ports\":[{\"port\":80,\"endPort\":81},{\"protocol\":"
+		"\"UDP\"}]",
+	};
+
+	rnd_selector(sel, sizeof(sel));
+	rnd_peer(peer, sizeof(peer));
+	snprintf(spec, sizeof(spec),
+		 "{\"podSelector\":%s,\"policyTypes\":[%s],\"%s\":[{\"%s\":"
+		 "[%s]%s}]}",
+		 sel, rnd(2) ? "\"Ingress\"" : "\"Egress\"",
+		 rnd_state & 0x100 ? "ingress" : "egress", "x", peer,
+		 ports[rnd(4)]);
+	/* keep directions consistent: rules of the type the policy has */
+	if (strstr(spec, "\"Ingress\""))
+		snprintf(spec, sizeof(spec),
+			 "{\"podSelector\":%s,\"policyTypes\":[\"Ingress\"],"
+			 "\"ingress\":[{\"from\":[%s]%s}]}",
+			 sel, peer, ports[rnd(4)]);
+	else
+		snprintf(spec, sizeof(spec),
+			 "{\"podSelector\":%s,\"policyTypes\":[\"Egress\"],"
+			 "\"egress\":[{\"to\":[%s]%s}]}",
+			 sel, peer, ports[rnd(4)]);
+	{
+		char name[32];
+
+		snprintf(name, sizeof(name), "p%d", k);
+		if (getenv("PW_DEBUG"))
+			fprintf(stderr, "policy %s/%s: %s\n", vocab_ns[k % 3],
+				name, spec);
+		add_np(c, vocab_ns[k % 3], name, spec);
+	}
+}
+
+static bool rnd_pod(struct pw_cluster *c, int k)
+{
+	char name[32], ip[32], labels[96], ports[96];
+
+	snprintf(name, sizeof(name), "pod%d", k);
+	snprintf(ip, sizeof(ip), "10.7.0.%d", k + 1);
+	snprintf(labels, sizeof(labels), "{\"app\":\"%s\"%s}",
+		 vocab_app[rnd(3)], rnd(2) ? ",\"tier\":\"a\"" : "");
+	snprintf(ports, sizeof(ports),
+		 "[{\"name\":\"http\",\"containerPort\":%d}]",
+		 rnd(2) ? 80 : 81);
+	if (getenv("PW_DEBUG"))
+		fprintf(stderr, "pod %s/%s %s %s %s\n", vocab_ns[k % 3], name,
+			ip, labels, ports);
+	return add_pod(c, vocab_ns[k % 3], name, ip, labels, ports);
+}
+
+static bool all_verdicts(struct pw_cluster *c, int npods)
+{
+	static const __u16 ports[] = {80, 81, 82};
+	char src[32], dst[32];
+	int s, d, p, q;
+
+	for (s = 0; s <= npods; s++) {
+		for (d = 0; d < npods; d++) {
+			if (s == d)
+				continue;
+			/* s == npods: from outside, in and out of the block */
+			snprintf(src, sizeof(src), "10.7.%d.%d",
+				 s == npods ? 9 : 0, s == npods ? 2 : s + 1);
+			snprintf(dst, sizeof(dst), "10.7.0.%d", d + 1);
+			for (q = 0; q < 2; q++)
+				for (p = 0; p < 3; p++)
+					if (verdict(c, src, dst, q ? UDP : TCP,
+						    ports[p]) < 0)
+						return false;
+		}
+	}
+	return true;
+}
+
+static bool random_walk(unsigned int seed)
+{
+	enum { NPODS = 9, NPOL = 6, STEPS = 150 };
+	struct pw_cluster *c;
+	int step, k;
+	bool ok = true;
+
+	rnd_state = seed;
+	ASSERT_OK(pw_cluster_new(&c), "cluster");
+	for (k = 0; ok && k < NPODS; k++)
+		ok = rnd_pod(c, k);
+	for (step = 0; ok && step < STEPS; step++) {
+		char labels[64];
+
+		switch (rnd(6)) {
+		case 0:
+		case 1:
+			rnd_policy(c, rnd(NPOL));
+			break;
+		case 2: {
+			char name[32];
+
+			k = rnd(NPOL);
+			snprintf(name, sizeof(name), "p%d", k);
+			pw_cluster_delete(c, PW_KIND_NETPOL, vocab_ns[k % 3],
+					  name);
+			break;
+		}
+		case 3:
+			ok = rnd_pod(c, rnd(NPODS));
+			break;
+		case 4:
+			snprintf(labels, sizeof(labels), "{\"env\":\"%s\"}",
+				 rnd(2) ? "prod" : "dev");
+			ok = add_ns(c, vocab_ns[rnd(3)], labels);
+			break;
+		default: {
+			char name[32];
+
+			/* a pod leaves, and comes back later */
+			k = rnd(NPODS);
+			snprintf(name, sizeof(name), "pod%d", k);
+			if (!pw_cluster_delete(c, PW_KIND_POD, vocab_ns[k % 3],
+					       name))
+				ok = rnd_pod(c, k);
+			break;
+		}
+		}
+		if (ok && !all_verdicts(c, NPODS)) {
+			/* tell a stale cache from a wrong rule */
+			pw_cluster_forget(c);
+			PW_FAIL("seed %u step %d; from scratch the verdicts %s",
+				seed, step,
+				all_verdicts(c, NPODS) ? "agree: a stale cache"
+						       : "disagree too");
+			ok = false;
+		}
+	}
+	pw_cluster_free(c);
+	return ok;
+}
+
+PW_TEST(compile_incremental_matches_model_on_random_changes)
+{
+	unsigned int seed;
+
+	for (seed = 1; seed <= 12; seed++)
+		if (!random_walk(seed))
+			return false;
+	return true;
+}

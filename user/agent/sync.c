@@ -10,7 +10,6 @@
 struct synced_ep {
 	__u32 ep_id;
 	__u32 ifindex;
-	int gen; /* the set in force: pw_sync_pol_id(ep_id, gen) */
 	struct pw_endpoint ep;
 	struct pw_out_policy *pol; /* as compiled: key.pol_id = ep_id */
 	int npol;
@@ -157,44 +156,75 @@ static int slice(const struct pw_compiled *co, __u32 ep_id,
 	return n;
 }
 
-static int write_set(const struct pw_dp *dp, const struct pw_out_policy *pol,
-		     int n, __u32 pol_id, struct pw_sync_stats *st)
+static int policy_put(const struct pw_dp *dp, const struct pw_out_policy *p,
+		      __u32 pol_id, struct pw_sync_stats *st)
 {
-	int fd = pw_dp_map_fd(dp, PW_MAP_POLICY), i;
-	struct pw_policy_entry e = {};
-	struct pw_policy_key k;
+	struct pw_policy_entry e = {.rule_id = p->rule_id};
+	struct pw_policy_key k = p->key;
 
-	for (i = 0; i < n; i++) {
-		k = pol[i].key;
-		k.pol_id = pol_id;
-		e.rule_id = pol[i].rule_id;
-		if (bpf_map_update_elem(fd, &k, &e, BPF_ANY)) {
-			int err = -errno;
+	k.pol_id = pol_id;
+	if (bpf_map_update_elem(pw_dp_map_fd(dp, PW_MAP_POLICY), &k, &e,
+				BPF_ANY)) {
+		int err = -errno;
 
-			pr_warn("policy set %u: write entry %d of %d: %s\n",
-				pol_id, i + 1, n,
-				err == -ENOSPC || err == -E2BIG
-					? "policy map full"
-					: strerror(-err));
-			return err;
-		}
-		st->policy_writes++;
+		pr_warn("policy set %u: write: %s\n", pol_id,
+			err == -ENOSPC || err == -E2BIG ? "policy map full"
+							: strerror(-err));
+		return err;
 	}
+	st->policy_writes++;
 	return 0;
 }
 
-static void delete_set(const struct pw_dp *dp, const struct pw_out_policy *pol,
-		       int n, __u32 pol_id, struct pw_sync_stats *st)
+static void policy_drop(const struct pw_dp *dp, const struct pw_out_policy *p,
+			__u32 pol_id, struct pw_sync_stats *st)
 {
-	int fd = pw_dp_map_fd(dp, PW_MAP_POLICY), i;
-	struct pw_policy_key k;
+	struct pw_policy_key k = p->key;
 
-	for (i = 0; i < n; i++) {
-		k = pol[i].key;
-		k.pol_id = pol_id;
-		if (!bpf_map_delete_elem(fd, &k))
-			st->policy_deletes++;
+	k.pol_id = pol_id;
+	if (!bpf_map_delete_elem(pw_dp_map_fd(dp, PW_MAP_POLICY), &k))
+		st->policy_deletes++;
+}
+
+static int key_cmp(const struct pw_out_policy *a, const struct pw_out_policy *b)
+{
+	return memcmp(&a->key, &b->key, sizeof(a->key));
+}
+
+/*
+ * Bring set @pol_id from @old to @new: first every new or changed entry,
+ * then every removal. At each step the set lies between the two policies
+ * (all of one, part of the other), so each (peer, port) is judged by the
+ * old or the new policy, never by neither.
+ */
+static int diff_set(const struct pw_dp *dp, const struct pw_out_policy *old,
+		    int nold, const struct pw_out_policy *new, int nnew,
+		    __u32 pol_id, struct pw_sync_stats *st)
+{
+	int i = 0, j = 0, c, err;
+
+	while (j < nnew) {
+		c = i < nold ? key_cmp(&old[i], &new[j]) : 1;
+		if (c < 0) {
+			i++;
+			continue;
+		}
+		if (c > 0 || old[i].rule_id != new[j].rule_id) {
+			err = policy_put(dp, &new[j], pol_id, st);
+			if (err)
+				return err;
+		}
+		if (c == 0)
+			i++;
+		j++;
 	}
+	for (i = 0, j = 0; i < nold; i++) {
+		while (j < nnew && key_cmp(&new[j], &old[i]) < 0)
+			j++;
+		if (j == nnew || key_cmp(&new[j], &old[i]))
+			policy_drop(dp, &old[i], pol_id, st);
+	}
+	return 0;
 }
 
 static void desired_ep(const struct pw_out_ep *ce, const struct pw_binding *b,
@@ -227,56 +257,69 @@ static bool ep_same(const struct pw_endpoint *a, const struct pw_endpoint *b)
 static bool pol_same(const struct pw_out_policy *a, int na,
 		     const struct pw_out_policy *b, int nb)
 {
-	return na == nb && !memcmp(a, b, na * sizeof(*a));
+	return na == nb && (!na || !memcmp(a, b, na * sizeof(*a)));
 }
 
+/*
+ * One endpoint, in place: its policy set changes entry by entry (diff_set),
+ * then one update of the endpoint entry moves flags and revision together.
+ * A direction that stops being enforced stops first, before its entries go;
+ * one that starts being enforced starts last, after its entries are in. The
+ * revision moves at the very end, so a flow is judged again only against
+ * the finished policy: one it no longer allows is cut at its next packet.
+ */
 static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 		   const struct pw_out_ep *ce, const struct pw_binding *b,
 		   const struct pw_compiled *co, struct pw_sync_stats *st)
 {
+	static const __u32 enforced =
+		PW_EP_F_INGRESS_ENFORCED | PW_EP_F_EGRESS_ENFORCED;
 	const struct pw_out_policy *pol;
 	struct synced_ep *se = find_ep(s, ce->ep_id);
+	int n = slice(co, ce->ep_id, &pol), err;
 	struct pw_endpoint want, cur;
+	bool moved, known;
+	__u32 pol_id = ce->ep_id;
 	struct pw_out_policy *copy;
-	int n = slice(co, ce->ep_id, &pol), gen = 0, err;
 
 	desired_ep(ce, b, &want);
-	if (se && se->ifindex == b->ifindex && ep_same(&se->ep, &want) &&
+	moved = se && se->ifindex != b->ifindex;
+	if (se && !moved && ep_same(&se->ep, &want) &&
 	    pol_same(se->pol, se->npol, pol, n)) {
 		se->seen = true;
 		return 0;
 	}
-	if (se)
-		gen = se->gen ^ 1;
-	err = write_set(dp, pol, n, pw_sync_pol_id(ce->ep_id, gen), st);
+	/* what is in force: ours from before, or what an earlier run left */
+	known = !pw_dp_endpoint_get(dp, b->ifindex, &cur);
+	want.pol_id = pol_id;
+	want.rev = known ? cur.rev + 1 : 1;
+
+	if (known && (cur.flags & enforced & ~want.flags)) {
+		struct pw_endpoint step = cur;
+
+		step.flags &= ~(enforced & ~want.flags);
+		err = pw_dp_endpoint_set(dp, b->ifindex, &step);
+		if (err)
+			return err;
+	}
+	if (se && !moved)
+		err = diff_set(dp, se->pol, se->npol, pol, n, pol_id, st);
+	else
+		err = diff_set(dp, NULL, 0, pol, n, pol_id, st);
 	if (err)
 		return err;
-
-	/* The switch: set, flags and revision in one update. A revision
-	 * found in the map (an earlier run) is carried on, so no flow keeps
-	 * a verdict from before this policy. */
-	want.pol_id = pw_sync_pol_id(ce->ep_id, gen);
-	want.rev = 1;
-	if (!pw_dp_endpoint_get(dp, b->ifindex, &cur))
-		want.rev = cur.rev + 1;
 	err = pw_dp_endpoint_set(dp, b->ifindex, &want);
-	if (err) {
-		delete_set(dp, pol, n, want.pol_id, st);
+	if (err)
 		return err;
-	}
 	st->endpoints_changed++;
+	if (moved)
+		pw_dp_endpoint_del(dp, se->ifindex);
 
 	copy = malloc((n ?: 1) * sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, pol, n * sizeof(*copy));
-	if (se) {
-		delete_set(dp, se->pol, se->npol,
-			   pw_sync_pol_id(se->ep_id, se->gen), st);
-		if (se->ifindex != b->ifindex)
-			pw_dp_endpoint_del(dp, se->ifindex);
-		free(se->pol);
-	} else {
+	if (!se) {
 		struct synced_ep *v =
 			realloc(s->eps, (s->neps + 1) * sizeof(*v));
 
@@ -287,9 +330,10 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 		s->eps = v;
 		se = &v[s->neps++];
 		se->ep_id = ce->ep_id;
+	} else {
+		free(se->pol);
 	}
 	se->ifindex = b->ifindex;
-	se->gen = gen;
 	se->ep = want;
 	se->pol = copy;
 	se->npol = n;
@@ -332,8 +376,7 @@ int pw_sync_apply(struct pw_sync *s, const struct pw_dp *dp,
 			continue;
 		}
 		pw_dp_endpoint_del(dp, se->ifindex);
-		delete_set(dp, se->pol, se->npol,
-			   pw_sync_pol_id(se->ep_id, se->gen), st);
+		diff_set(dp, se->pol, se->npol, NULL, 0, se->ep_id, st);
 		free(se->pol);
 		st->endpoints_removed++;
 	}

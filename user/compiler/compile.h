@@ -71,6 +71,8 @@ const struct pw_pod *pw_cluster_find_pod(const struct pw_cluster *c,
 
 int pw_compile(struct pw_cluster *c, struct pw_compiled *out, char *err,
 	       size_t errlen);
+/* Drop every cache, so the next compile starts from the model alone. */
+int pw_cluster_forget(struct pw_cluster *c);
 void pw_compiled_free(struct pw_compiled *out);
 
 /* "ns/name ingress[2]" for a rule id; "default" for PW_RULE_DEFAULT. */

@@ -124,11 +124,12 @@ struct pw_ipcache_entry {
 
 /*
  * Policy: LPM trie, one entry per (policy set, direction, peer identity,
- * protocol, port prefix). An endpoint's pol_id names its set; a new policy
- * is written as a whole new set, then the endpoint flips to it (and bumps
- * its revision) in one map update, then the old set is deleted: so no
- * packet ever sees half of a policy. The trie bits are pol_id, peer_id,
- * dir, proto, dport in that order; prefixlen counts bits from pol_id on:
+ * protocol, port prefix). An endpoint's pol_id names the set in force. The
+ * agent gives each endpoint its own set (pol_id = ep_id) and changes it in
+ * place in an order that keeps every verdict the old policy's or the new
+ * one's (user/agent/sync.c); a set can also be replaced whole by writing
+ * another and switching pol_id. The trie bits are pol_id, peer_id, dir,
+ * proto, dport in that order; prefixlen counts bits from pol_id on:
  *   PW_POL_PLEN_ANY_PROTO  every protocol and port of the peer
  *   PW_POL_PLEN_PROTO      every port of one protocol
  *   PW_POL_PLEN_PROTO + k  ports sharing the top k bits (a port range is

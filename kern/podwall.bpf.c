@@ -73,14 +73,16 @@ struct pw_arp {
 };
 
 /* ARP from a pod may only speak for the pod's own MAC and IPv4 address. */
-static __always_inline int pw_arp_check(struct pw_ctx *ctx,
-					const struct pw_pkt *pkt,
+static __always_inline int pw_arp_check(struct pw_ctx *ctx, struct pw_pkt *pkt,
 					const struct pw_endpoint *ep)
 {
 	struct pw_arp arp;
 
 	if (ctx_load(ctx, pkt->l3_off, &arp, sizeof(arp)))
 		return -PW_DROP_BAD_L2;
+	/* the claimed and the asked-for address, for the flow log */
+	addr_set4(pkt->src, *(__be32 *)arp.spa);
+	addr_set4(pkt->dst, *(__be32 *)arp.tpa);
 	if (arp.htype != bpf_htons(1) || arp.ptype != bpf_htons(ETH_P_IP) ||
 	    arp.hlen != 6 || arp.plen != 4)
 		return -PW_DROP_BAD_L2;
@@ -121,8 +123,7 @@ static __always_inline int pw_nd_check(struct pw_ctx *ctx,
 }
 
 /* A pod may send only from its own MAC and addresses. */
-static __always_inline int pw_antispoof(struct pw_ctx *ctx,
-					const struct pw_pkt *pkt,
+static __always_inline int pw_antispoof(struct pw_ctx *ctx, struct pw_pkt *pkt,
 					const struct pw_endpoint *ep)
 {
 	if ((ep->flags & PW_EP_F_HAS_MAC) && !mac_eq(pkt->smac, ep->mac))
@@ -136,7 +137,7 @@ static __always_inline int pw_antispoof(struct pw_ctx *ctx,
 			return -PW_DROP_SPOOFED_IP;
 		return 0;
 	case PW_L3_IP6:
-		if (pkt->kind == PW_K_ND)
+		if (pkt->kind == PW_K_LINK)
 			return pw_nd_check(ctx, pkt, ep);
 		if (!(ep->flags & PW_EP_F_HAS_IP6) ||
 		    !addr_eq(pkt->src, ep->ip6))
@@ -225,8 +226,10 @@ static __always_inline int pw_ct_recheck(const struct pw_endpoint *ep,
 				    ct->pol_dport, &rule, &peer);
 	if (!allowed) {
 		if (!(ep->flags & PW_EP_F_AUDIT)) {
-			ev_flow_end(key, ct, ifindex, PW_DROP_POLICY_REVOKED);
-			bpf_map_delete_elem(&pw_ct, key);
+			res->rule = rule;
+			res->peer = peer;
+			ev_flow_remove(key, ct, ifindex,
+				       PW_DROP_POLICY_REVOKED);
 			return -PW_DROP_POLICY_REVOKED;
 		}
 		res->verdict = PW_VERDICT_AUDIT;
@@ -377,9 +380,7 @@ static __always_inline int pw_flow(const struct pw_pkt *pkt, __u8 dir,
 	ct_key_build(pkt, dir, ep->ep_id, &key);
 	ct = bpf_map_lookup_elem(&pw_ct, &key);
 	if (ct && ct->expires_ns <= now) {
-		if (!(ct->flags & PW_CT_F_ENDED))
-			ev_flow_end(&key, ct, ifindex, 0);
-		bpf_map_delete_elem(&pw_ct, &key);
+		ev_flow_remove(&key, ct, ifindex, 0);
 		ct = 0;
 	}
 	/* A new SYN on a closed flow's tuple is a new flow (port reuse). */
@@ -423,8 +424,9 @@ static __always_inline int pw_handle(struct pw_ctx *ctx, __u8 dir)
 		if (ret < 0)
 			goto drop;
 	}
-	/* ARP, NDP and MLD keep the link working; they carry no flows. */
-	if (pkt->l3 == PW_L3_ARP || pkt->kind == PW_K_ND)
+	/* ARP, NDP, MLD and IGMP keep the link working; they carry no
+	 * flows, and are never judged by policy. */
+	if (pkt->l3 == PW_L3_ARP || pkt->kind == PW_K_LINK)
 		goto out;
 
 	now = bpf_ktime_get_ns();

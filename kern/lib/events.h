@@ -64,16 +64,20 @@ static __always_inline void ev_packet(const struct pw_pkt *pkt, __u32 ifindex,
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Flow end, told from the conntrack entry in the flow's first direction. */
-static __always_inline void ev_flow_end(const struct pw_ct_key *key,
-					const struct pw_ct_entry *ct,
-					__u32 ifindex, __u16 reason)
+/*
+ * Flow end, told from the conntrack entry in the flow's first direction.
+ * Returns the reserved record for the caller to submit or discard, so that
+ * of two CPUs ending one flow only the one whose delete wins reports it.
+ */
+static __always_inline struct pw_flow_event *
+ev_flow_end_prep(const struct pw_ct_key *key, const struct pw_ct_entry *ct,
+		 __u32 ifindex, __u16 reason)
 {
 	struct pw_flow_event *ev = ev_reserve();
 	int out = ct->origin == PW_DIR_EGRESS;
 
 	if (!ev)
-		return;
+		return 0;
 	ev->type = PW_EV_END;
 	ev->verdict = reason ? PW_VERDICT_DROP : PW_VERDICT_ALLOW;
 	ev->dir = ct->origin;
@@ -92,7 +96,35 @@ static __always_inline void ev_flow_end(const struct pw_ct_key *key,
 	ev->pkts[1] = ct->pkts[1];
 	ev->bytes[0] = ct->bytes[0];
 	ev->bytes[1] = ct->bytes[1];
-	bpf_ringbuf_submit(ev, 0);
+	return ev;
+}
+
+static __always_inline void ev_flow_end(const struct pw_ct_key *key,
+					const struct pw_ct_entry *ct,
+					__u32 ifindex, __u16 reason)
+{
+	struct pw_flow_event *ev = ev_flow_end_prep(key, ct, ifindex, reason);
+
+	if (ev)
+		bpf_ringbuf_submit(ev, 0);
+}
+
+/* Remove a flow and report its end, unless another CPU got there first or
+ * its end was told already (FIN or RST). */
+static __always_inline void ev_flow_remove(const struct pw_ct_key *key,
+					   const struct pw_ct_entry *ct,
+					   __u32 ifindex, __u16 reason)
+{
+	struct pw_flow_event *ev = 0;
+
+	if (!(ct->flags & PW_CT_F_ENDED))
+		ev = ev_flow_end_prep(key, ct, ifindex, reason);
+	if (bpf_map_delete_elem(&pw_ct, key) == 0) {
+		if (ev)
+			bpf_ringbuf_submit(ev, 0);
+	} else if (ev) {
+		bpf_ringbuf_discard(ev, 0);
+	}
 }
 
 static __always_inline void cnt_add_one(__u32 idx, __u32 bytes)

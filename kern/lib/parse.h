@@ -38,7 +38,7 @@ enum pw_kind {
 	PW_K_ECHO_REPLY = 2,
 	PW_K_ICMP_ERR = 3, /* carries an embedded header */
 	PW_K_ICMP_OTHER = 4,
-	PW_K_ND = 5, /* IPv6 neighbour/router discovery, MLD */
+	PW_K_LINK = 5, /* link control: IPv6 ND and MLD, IGMP to 224.0.0.0/24 */
 };
 
 #define PW_TCP_FIN 0x01
@@ -337,12 +337,18 @@ static __always_inline int parse_l4(struct pw_ctx *ctx, struct pw_pkt *pkt,
 			pkt->kind = PW_K_ICMP_ERR;
 			return parse_icmp_inner(ctx, pkt, off + 8);
 		} else if (v6 && icmp6_is_nd(t)) {
-			pkt->kind = PW_K_ND;
+			pkt->kind = PW_K_LINK;
 		} else {
 			pkt->kind = PW_K_ICMP_OTHER;
 		}
 		break;
 	}
+	case IPPROTO_IGMP:
+		/* membership reports and queries, on the local segment only */
+		if (pkt->l3 == PW_L3_IP4 && pkt->dst[12] == 224 &&
+		    pkt->dst[13] == 0 && pkt->dst[14] == 0)
+			pkt->kind = PW_K_LINK;
+		break;
 	default:
 		/* No ports: judged by protocol number alone. */
 		break;

@@ -1048,21 +1048,6 @@ rebuild:
 	return 0;
 }
 
-static void object_free(struct pw_object *o)
-{
-	switch (o->kind) {
-	case PW_KIND_NAMESPACE:
-		pw_namespace_free(o->ns);
-		break;
-	case PW_KIND_POD:
-		pw_pod_free(o->pod);
-		break;
-	case PW_KIND_NETPOL:
-		pw_netpol_free(o->np);
-		break;
-	}
-}
-
 int pw_cluster_apply(struct pw_cluster *c, struct pw_objects *objs)
 {
 	int i, err = 0;
@@ -1071,7 +1056,7 @@ int pw_cluster_apply(struct pw_cluster *c, struct pw_objects *objs)
 		struct pw_object *o = &objs->v[i];
 
 		if (err) {
-			object_free(o); /* not taken: still ours */
+			pw_object_free(o); /* not taken: still ours */
 			continue;
 		}
 		switch (o->kind) {

@@ -897,7 +897,7 @@ static int push(struct pw_objects *out, struct pw_object obj)
 	return 0;
 }
 
-static void object_free(struct pw_object *o)
+void pw_object_free(struct pw_object *o)
 {
 	switch (o->kind) {
 	case PW_KIND_NAMESPACE:
@@ -917,7 +917,7 @@ void pw_objects_free(struct pw_objects *objs)
 	int i;
 
 	for (i = 0; i < objs->n; i++)
-		object_free(&objs->v[i]);
+		pw_object_free(&objs->v[i]);
 	free(objs->v);
 	objs->v = NULL;
 	objs->n = 0;
@@ -992,7 +992,7 @@ static int decode_one(struct ctx *c, const cJSON *doc, const char *path,
 	if (!err && push(out, obj))
 		err = fail(c, "", "out of memory");
 	if (err)
-		object_free(&obj);
+		pw_object_free(&obj);
 	return err;
 }
 
@@ -1182,7 +1182,7 @@ int pw_manifest_load_path(const char *path, struct pw_objects *out, char *err,
 		if (push(out, tmp.v[i])) {
 			/* out owns what was pushed; free the rest */
 			for (; i < tmp.n; i++)
-				object_free(&tmp.v[i]);
+				pw_object_free(&tmp.v[i]);
 			free(tmp.v);
 			snprintf(err, errlen, "%s: out of memory", path);
 			return -ENOMEM;

@@ -37,6 +37,7 @@ struct pw_objects {
 
 #define PW_ERR_LEN 512
 
+void pw_object_free(struct pw_object *obj);
 void pw_objects_free(struct pw_objects *objs);
 /* One decoded document (an object, or a v1 List of them). */
 int pw_manifest_decode(const cJSON *doc, const char *src,

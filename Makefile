@@ -88,7 +88,8 @@ $(BUILD)/user/%.o: user/%.c $(LIB_HDRS) $(SKEL)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
-$(BUILD)/podwall-dp: $(BUILD)/user/cmd/podwall-dp.o $(LIB_OBJS)
+$(BUILD)/podwall-dp: $(BUILD)/user/cmd/podwall-dp.o $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -44,31 +44,21 @@ pw_wait_ready web db intruder || exit 1
 echo "   web 10.123.0.2   db 10.123.0.3   intruder 10.123.0.4"
 
 say "2. Load the datapath and attach it to each pod's host-side veth"
-"$DP" --pin "$PIN" load --ct-max 65536 || exit 1
-id=1
+"$DP" --pin "$PIN" load --ct-max 65536 | sed 's/^/   /' || exit 1
 for p in web db intruder; do
 	dp attach "h-$p" || exit 1
-	ip=10.123.0.$((id + 1))
-	enforce=none
-	[ $p = db ] && enforce=ingress
-	[ $p = intruder ] && enforce=egress
-	dp endpoint set "h-$p" --id $id --identity $((1000 + id)) \
-		--ip4 "$ip" --mac "$(pw_pod_mac $p)" \
-		--enforce $enforce || exit 1
-	dp ipcache set "$ip" --id $((1000 + id)) || exit 1
-	id=$((id + 1))
 done
-dp endpoint list
+echo "   programs on h-web, h-db, h-intruder (TC ingress and egress)"
 
-say "3. Policy, as raw map entries (the NetworkPolicy compiler comes next)"
-echo "   db, ingress:      web may reach tcp/5432 (rule 1); anyone may ping it (rule 2)"
-echo "                     and reach udp/53 (rule 3); nothing else comes in"
-echo "   intruder, egress: only udp/53 to db (rule 4); nothing else goes out"
-echo "   web:              no policy selects it, so everything is allowed"
-dp policy add --ep 2 --dir ingress --peer 1001 --proto tcp --port 5432 --rule 1
-dp policy add --ep 2 --dir ingress --peer any --proto icmp --rule 2
-dp policy add --ep 2 --dir ingress --peer any --proto udp --port 53 --rule 3
-dp policy add --ep 3 --dir egress --peer 1002 --proto udp --port 53 --rule 4
+say "3. Kubernetes NetworkPolicy, compiled into the maps (policy/demo/)"
+sed -n 's/^# /   /p' policy/demo/db-ingress.yaml policy/demo/intruder-egress.yaml
+echo "   web: no policy selects it, so everything is allowed"
+dp sync -f policy/demo \
+	--bind "demo/web=h-web@$(pw_pod_mac web)" \
+	--bind "demo/db=h-db@$(pw_pod_mac db)" \
+	--bind "demo/intruder=h-intruder@$(pw_pod_mac intruder)" |
+	sed 's/^/   /' || exit 1
+dp endpoint list | sed 's/^/   /'
 
 # Background jobs are plain commands, not functions, so $! is the process.
 for p in web db; do
@@ -102,7 +92,7 @@ check intruder tcp 10.123.0.3 5432 denied
 check intruder udp 10.123.0.3 53 allowed
 check intruder tcp 10.123.0.2 80 denied
 check intruder icmp 10.123.0.3 - denied
-check web icmp 10.123.0.3 - allowed
+check db icmp 10.123.0.2 - allowed
 check db tcp 10.123.0.2 80 allowed
 
 say "5. The intruder forges web's address: anti-spoofing drops it"
@@ -115,12 +105,14 @@ sendp(Ether(dst="ff:ff:ff:ff:ff:ff") / IP(src="10.123.0.2", dst="10.123.0.3") /
 sleep 0.5
 
 say "6. The flow log: every verdict, with the rule or the drop reason"
+echo "   (rule 0: no rule decided: open direction if allowed, default deny if not)"
 kill "$EVPID" 2>/dev/null
 wait "$EVPID" 2>/dev/null
 sed 's/^/   /' "$EVLOG"
 
-say "7. Counters for db (endpoint 2)"
-dp counters --ep 2 | sed 's/^/   /'
+say "7. Counters for db"
+dp counters --ep "$(dp endpoint list | sed -n 's/.*(h-db) id \([0-9]*\).*/\1/p')" |
+	sed 's/^/   /'
 echo
 echo "Done: everything the demo created is removed on exit."
 exit "$MISMATCH"

@@ -264,6 +264,23 @@ static bool agree_body(struct pw_cluster *c, struct pw_sync *s)
 			  st.policy_deletes + st.ipcache_deletes,
 		  0, "an idle sync writes nothing");
 
+	/* a new sync (a restarted agent) adopts the maps: nothing to do */
+	{
+		struct pw_sync *s2;
+		int err;
+
+		ASSERT_OK(pw_sync_new(&s2), "second sync state");
+		err = pw_sync_adopt(s2, fx.dp);
+		err = err ?: sync_now(c, s2, &st, &npol);
+		pw_sync_free(s2);
+		ASSERT_OK(err, "adopt and sync");
+		ASSERT_EQ(st.endpoints_changed + st.policy_writes +
+				  st.ipcache_writes + st.policy_deletes +
+				  st.ipcache_deletes,
+			  0,
+			  "an adopted sync of the same state writes nothing");
+	}
+
 	ASSERT_OK(load(c, policies2_yaml), "new policies");
 	ASSERT_OK(pw_cluster_delete(c, PW_KIND_NETPOL, "y", "client-out"),
 		  "delete client-out");

@@ -10,6 +10,7 @@
 struct synced_ep {
 	__u32 ep_id;
 	__u32 ifindex;
+	__u32 ifindex_gone; /* an interface it left in this sync, or 0 */
 	struct pw_endpoint ep;
 	struct pw_out_policy *pol; /* as compiled: key.pol_id = ep_id */
 	int npol;
@@ -47,6 +48,13 @@ static int ipc_cmp(const struct pw_out_ipcache *a,
 {
 	return memcmp(&a->key, &b->key, sizeof(a->key));
 }
+
+static int ipc_sort_cmp(const void *a, const void *b)
+{
+	return ipc_cmp(a, b);
+}
+
+static bool ifindex_held(const struct pw_sync *s, __u32 ifindex);
 
 /* Writes new and changed ipcache entries; returns removed ones via the
  * second pass in ipcache_prune, after endpoints have moved on. */
@@ -312,8 +320,10 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 	if (err)
 		return err;
 	st->endpoints_changed++;
+	/* the entry at the old ifindex goes at the end of the sync, unless
+	 * another endpoint has taken that interface by then */
 	if (moved)
-		pw_dp_endpoint_del(dp, se->ifindex);
+		se->ifindex_gone = se->ifindex;
 
 	copy = malloc((n ?: 1) * sizeof(*copy));
 	if (!copy)
@@ -367,19 +377,119 @@ int pw_sync_apply(struct pw_sync *s, const struct pw_dp *dp,
 		if (err)
 			return err;
 	}
-	/* Endpoints gone from this node: the endpoint first, then its set. */
-	for (i = 0, j = 0; i < s->neps; i++) {
+	/* Endpoints gone from this node: the endpoint first, then its set;
+	 * an interface is let go only if no endpoint holds it now. */
+	for (i = 0; i < s->neps; i++) {
 		struct synced_ep *se = &s->eps[i];
 
-		if (se->seen) {
-			s->eps[j++] = *se;
+		if (se->ifindex_gone && !ifindex_held(s, se->ifindex_gone))
+			pw_dp_endpoint_del(dp, se->ifindex_gone);
+		se->ifindex_gone = 0;
+		if (se->seen)
 			continue;
-		}
-		pw_dp_endpoint_del(dp, se->ifindex);
+		if (!ifindex_held(s, se->ifindex))
+			pw_dp_endpoint_del(dp, se->ifindex);
 		diff_set(dp, se->pol, se->npol, NULL, 0, se->ep_id, st);
-		free(se->pol);
 		st->endpoints_removed++;
+	}
+	for (i = 0, j = 0; i < s->neps; i++) {
+		if (s->eps[i].seen)
+			s->eps[j++] = s->eps[i];
+		else
+			free(s->eps[i].pol);
 	}
 	s->neps = j;
 	return ipcache_prune(s, dp, co, st);
+}
+
+static bool ifindex_held(const struct pw_sync *s, __u32 ifindex)
+{
+	int i;
+
+	for (i = 0; i < s->neps; i++)
+		if (s->eps[i].seen && s->eps[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+static int pol_key_cmp(const void *a, const void *b)
+{
+	const struct pw_out_policy *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+int pw_sync_adopt(struct pw_sync *s, const struct pw_dp *dp)
+{
+	int efd = pw_dp_map_fd(dp, PW_MAP_ENDPOINTS);
+	int pfd = pw_dp_map_fd(dp, PW_MAP_POLICY);
+	int ifd = pw_dp_map_fd(dp, PW_MAP_IPCACHE);
+	struct pw_ipcache_key ik, *iprev = NULL;
+	struct pw_policy_key pk, *pprev = NULL;
+	__u32 ifindex, *eprev = NULL;
+	struct pw_policy_entry pe;
+	int i, err = 0;
+
+	if (s->neps || s->nipc)
+		return -EBUSY;
+	while (!err && !bpf_map_get_next_key(efd, eprev, &ifindex)) {
+		struct synced_ep *v, *se;
+		struct pw_endpoint ep;
+
+		eprev = &ifindex;
+		if (bpf_map_lookup_elem(efd, &ifindex, &ep))
+			continue;
+		v = realloc(s->eps, (s->neps + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->eps = v;
+		se = &v[s->neps++];
+		memset(se, 0, sizeof(*se));
+		se->ep_id = ep.ep_id;
+		se->ifindex = ifindex;
+		se->ep = ep;
+	}
+	/* each endpoint's set, as the compiler would give it (pol_id =
+	 * ep_id); a set no endpoint uses is left alone */
+	while (!bpf_map_get_next_key(pfd, pprev, &pk)) {
+		pprev = &pk;
+		if (bpf_map_lookup_elem(pfd, &pk, &pe))
+			continue;
+		for (i = 0; i < s->neps; i++) {
+			struct synced_ep *se = &s->eps[i];
+			struct pw_out_policy *v;
+
+			if (se->ep.pol_id != pk.pol_id ||
+			    se->ep_id != pk.pol_id)
+				continue;
+			v = realloc(se->pol, (se->npol + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			se->pol = v;
+			v[se->npol].key = pk;
+			v[se->npol].rule_id = pe.rule_id;
+			se->npol++;
+			break;
+		}
+	}
+	for (i = 0; i < s->neps; i++)
+		if (s->eps[i].npol)
+			qsort(s->eps[i].pol, s->eps[i].npol,
+			      sizeof(*s->eps[i].pol), pol_key_cmp);
+	while (!bpf_map_get_next_key(ifd, iprev, &ik)) {
+		struct pw_out_ipcache *v;
+
+		iprev = &ik;
+		v = realloc(s->ipc, (s->nipc + 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->ipc = v;
+		v[s->nipc].key = ik;
+		if (bpf_map_lookup_elem(ifd, &ik, &v[s->nipc].val))
+			continue;
+		s->nipc++;
+	}
+	if (s->nipc)
+		qsort(s->ipc, s->nipc, sizeof(*s->ipc), ipc_sort_cmp);
+	return 0;
 }

@@ -46,4 +46,10 @@ void pw_sync_free(struct pw_sync *s);
 int pw_sync_apply(struct pw_sync *s, const struct pw_dp *dp,
 		  const struct pw_compiled *co, const struct pw_binding *b,
 		  int nb, struct pw_sync_stats *st);
+/*
+ * Start from what the maps hold (pinned by an earlier run), instead of
+ * from nothing, so that the next pw_sync_apply writes only the difference
+ * and removes what is no longer wanted. Only on a fresh pw_sync.
+ */
+int pw_sync_adopt(struct pw_sync *s, const struct pw_dp *dp);
 #endif /* PW_SYNC_H */

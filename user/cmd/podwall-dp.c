@@ -17,9 +17,12 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "addr.h"
+#include "compile.h"
 #include "datapath.h"
 #include "log.h"
+#include "manifest.h"
 #include "names.h"
+#include "sync.h"
 
 static const char *pin_dir = PW_PIN_DIR_DEFAULT;
 static volatile sig_atomic_t stop;
@@ -621,6 +624,137 @@ static int do_counters(int argc, char **argv)
 	return 0;
 }
 
+#define SYNC_BINDS_MAX 256
+
+/* NS/POD=DEV[@MAC] */
+static int parse_bind(char *arg, struct pw_binding *b)
+{
+	char *slash = strchr(arg, '/'), *eq = strchr(arg, '='), *at;
+
+	if (!slash || !eq || slash > eq)
+		return invarg("--bind (NS/POD=DEV[@MAC])", arg);
+	*slash = *eq = '\0';
+	at = strchr(eq + 1, '@');
+	if (at) {
+		*at = '\0';
+		if (pw_mac_parse(at + 1, b->mac))
+			return invarg("--bind MAC", at + 1);
+		b->has_mac = true;
+	}
+	b->ns = arg;
+	b->name = slash + 1;
+	return parse_dev(eq + 1, &b->ifindex);
+}
+
+/* The rules the entries name, so a flow log's rule ids can be read. */
+static void print_rules(const struct pw_cluster *c,
+			const struct pw_compiled *co)
+{
+	__u32 seen[64];
+	int i, j, n = 0;
+	char buf[320];
+
+	for (i = 0; i < co->npol && n < 64; i++) {
+		for (j = 0; j < n; j++)
+			if (seen[j] == co->pol[i].rule_id)
+				break;
+		if (j < n)
+			continue;
+		seen[n++] = co->pol[i].rule_id;
+		printf("rule %u: %s\n", co->pol[i].rule_id,
+		       pw_rule_describe(c, co->pol[i].rule_id, buf,
+					sizeof(buf)));
+	}
+}
+
+/*
+ * Compile manifests and write the result into the pinned maps for the
+ * pods bound to interfaces here: what the agent will do on every change,
+ * done once. It starts from what the maps hold, so it writes only the
+ * difference and removes what is no longer wanted.
+ */
+static int do_sync(int argc, char **argv)
+{
+	struct pw_binding binds[SYNC_BINDS_MAX];
+	struct pw_objects objs = {};
+	struct pw_cluster *c = NULL;
+	struct pw_sync *s = NULL;
+	struct pw_sync_stats st;
+	struct pw_compiled co = {};
+	char err[PW_ERR_LEN];
+	struct pw_dp *dp = NULL;
+	int nb = 0, nfiles = 0, ret, i;
+
+	for (; argc > 0; argc--, argv++) {
+		if (!strcmp(argv[0], "-f")) {
+			NEXT_ARG();
+			ret = pw_manifest_load_path(argv[0], &objs, err,
+						    sizeof(err));
+			if (ret) {
+				pr_warn("%s\n", err);
+				goto out;
+			}
+			nfiles++;
+		} else if (!strcmp(argv[0], "--bind")) {
+			NEXT_ARG();
+			if (nb == SYNC_BINDS_MAX) {
+				ret = invarg("--bind (too many)", argv[0]);
+				goto out;
+			}
+			memset(&binds[nb], 0, sizeof(binds[nb]));
+			ret = parse_bind(argv[0], &binds[nb]);
+			if (ret)
+				goto out;
+			nb++;
+		} else if (!strcmp(argv[0], "--audit")) {
+			NEXT_ARG();
+			for (i = 0; i < nb; i++) {
+				char nsname[512];
+
+				snprintf(nsname, sizeof(nsname), "%s/%s",
+					 binds[i].ns, binds[i].name);
+				if (!strcmp(nsname, argv[0]))
+					binds[i].audit = true;
+			}
+		} else {
+			ret = invarg("option", argv[0]);
+			goto out;
+		}
+	}
+	if (!nfiles) {
+		pr_warn("podwall-dp: sync needs -f PATH\n");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = pw_cluster_new(&c);
+	ret = ret ?: pw_cluster_apply(c, &objs);
+	if (ret)
+		goto out;
+	ret = pw_compile(c, &co, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s\n", err);
+		goto out;
+	}
+	ret = open_dp(&dp);
+	ret = ret ?: pw_sync_new(&s);
+	ret = ret ?: pw_sync_adopt(s, dp);
+	ret = ret ?: pw_sync_apply(s, dp, &co, binds, nb, &st);
+	if (ret)
+		goto out;
+	printf("synced %d endpoints (%d changed, %d removed): policy +%d -%d, "
+	       "ipcache +%d -%d\n",
+	       nb, st.endpoints_changed, st.endpoints_removed, st.policy_writes,
+	       st.policy_deletes, st.ipcache_writes, st.ipcache_deletes);
+	print_rules(c, &co);
+out:
+	pw_objects_free(&objs);
+	pw_compiled_free(&co);
+	pw_sync_free(s);
+	pw_cluster_free(c);
+	pw_dp_close(dp);
+	return ret;
+}
+
 static const char *const ct_states[] = {"new", "syn-sent", "established",
 					"closing", "closed"};
 
@@ -697,6 +831,11 @@ static const struct cmd cmds[] = {
 	{"events", do_events,
 	 "events [--json] [--count N] [--timeout MS]\n\tprint flow events"},
 	{"counters", do_counters, "counters [--ep N] [--json]"},
+	{"sync", do_sync,
+	 "sync -f PATH [-f PATH]... [--bind NS/POD=DEV[@MAC]]... "
+	 "[--audit NS/POD]\n"
+	 "\tcompile NetworkPolicies, Namespaces and Pods (JSON, YAML, or a\n"
+	 "\tfolder of them) and write them into the maps for the bound pods"},
 	{"ct", do_ct, "ct list [--json]"},
 };
 

@@ -36,7 +36,8 @@ CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -Iuser/compiler -Iuser/agent \
 	-D_GNU_SOURCE
 # libbpf: loading, skeletons, TC attach. libcjson: JSON manifests, flow
 # events. libyaml: YAML manifests, mapped onto the same cJSON tree.
-LDLIBS := -lbpf -lelf -lz -lcjson -lyaml
+# libmnl: rtnetlink, to find which veth leads to which pod.
+LDLIBS := -lbpf -lelf -lz -lcjson -lyaml -lmnl
 
 BPF_HDRS := $(wildcard kern/*.h kern/lib/*.h)
 BPF_OBJ := $(BUILD)/kern/podwall.bpf.o

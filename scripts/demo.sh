@@ -53,11 +53,9 @@ echo "   programs on h-web, h-db, h-intruder (TC ingress and egress)"
 say "3. Kubernetes NetworkPolicy, compiled into the maps (policy/demo/)"
 sed -n 's/^# /   /p' policy/demo/db-ingress.yaml policy/demo/intruder-egress.yaml
 echo "   web: no policy selects it, so everything is allowed"
-dp sync -f policy/demo \
-	--bind "demo/web=h-web@$(pw_pod_mac web)" \
-	--bind "demo/db=h-db@$(pw_pod_mac db)" \
-	--bind "demo/intruder=h-intruder@$(pw_pod_mac intruder)" |
-	sed 's/^/   /' || exit 1
+echo "   each pod is bound to the veth whose far end holds its address (rtnetlink):"
+dp links | sed 's/^/     /'
+dp sync -f policy/demo --bind-by-ip | sed 's/^/   /' || exit 1
 dp endpoint list | sed 's/^/   /'
 
 # Background jobs are plain commands, not functions, so $! is the process.

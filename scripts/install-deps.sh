@@ -15,6 +15,7 @@ build=(
 	linux-libc-dev    # uapi headers the BPF code builds against
 	libcjson-dev      # JSON: manifests, flow events, counters
 	libyaml-dev       # YAML manifests
+	libmnl-dev        # rtnetlink: which host veth leads to which pod
 	clang-format      # make check-format
 )
 test=(

@@ -4,8 +4,9 @@
 # sync`, enforced on real traffic: the shipped examples in policy/examples
 # (namespace "shop": web-1, db-1 and client-1, whose addresses are pods A,
 # B and C here). Then a policy goes away and a second sync, starting from
-# what the maps hold, cuts the established connection it no longer allows,
-# and a third sync of the same state writes nothing.
+# what the maps hold, cuts the established connection it no longer allows;
+# and a third sync, binding the pods by their addresses as read through
+# rtnetlink rather than by name, finds nothing to change.
 set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init dp
@@ -78,9 +79,21 @@ status compiled/established-connection-cut $? \
 expect compiled/new-web-to-db-denied denied A tcp B 5432
 expect compiled/client-range-still-allowed allowed C tcp A 32000
 
-dp sync -f "$E2E_TMP/examples" "${BIND[@]}" >"$E2E_TMP/sync3" 2>&1 &&
-	grep -q '(0 changed, 0 removed): policy +0 -0, ipcache +0 -0' \
+# The veths' far ends, read from rtnetlink: each pod's MAC and addresses.
+dp links >"$E2E_TMP/links" 2>&1
+bad=0
+for p in A B C; do
+	grep -q "^h-$p mac ${POD_MAC[$p]} ${POD_IP4[$p]} ${POD_IP6[$p]}\$" \
+		"$E2E_TMP/links" || bad=1
+done
+status compiled/links-show-each-pods-mac-and-addresses $bad \
+	"$(cat "$E2E_TMP/links")"
+
+# Found by address instead of named, the same pods bind to the same veths
+# with the same MACs: a sync of the same state then writes nothing.
+dp sync -f "$E2E_TMP/examples" --bind-by-ip >"$E2E_TMP/sync3" 2>&1 &&
+	grep -q '^synced 3 endpoints (0 changed, 0 removed): policy +0 -0, ipcache +0 -0' \
 		"$E2E_TMP/sync3"
-status compiled/resync-same-state-writes-nothing $? "$(cat "$E2E_TMP/sync3")"
+status compiled/bind-by-ip-finds-the-same-binding $? "$(cat "$E2E_TMP/sync3")"
 
 e2e_finish

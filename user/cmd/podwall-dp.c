@@ -22,6 +22,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "names.h"
+#include "podlink.h"
 #include "sync.h"
 
 static const char *pin_dir = PW_PIN_DIR_DEFAULT;
@@ -646,6 +647,87 @@ static int parse_bind(char *arg, struct pw_binding *b)
 	return parse_dev(eq + 1, &b->ifindex);
 }
 
+/*
+ * Bind every compiled pod whose address sits on the far side of one of
+ * this namespace's veths to that veth. An address found behind two veths
+ * binds neither: one of them is lying.
+ */
+static int bind_by_ip(const struct pw_compiled *co, struct pw_binding *binds,
+		      int *nb, int max)
+{
+	struct pw_podlink *pl;
+	int i, j, k, npl, err;
+
+	err = pw_podlink_scan(&pl, &npl);
+	if (err) {
+		pr_warn("podwall-dp: read veths: %s\n", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < co->neps; i++) {
+		const struct pw_out_ep *ep = &co->eps[i];
+		int found = -1, hits = 0;
+
+		for (j = 0; j < npl; j++) {
+			for (k = 0; k < pl[j].naddrs; k++) {
+				if (((ep->flags & PW_EP_F_HAS_IP4) &&
+				     !memcmp(pl[j].addrs[k], ep->ip4, 16)) ||
+				    ((ep->flags & PW_EP_F_HAS_IP6) &&
+				     !memcmp(pl[j].addrs[k], ep->ip6, 16))) {
+					if (found != j)
+						hits++;
+					found = j;
+				}
+			}
+		}
+		if (hits > 1)
+			pr_warn("podwall-dp: %s/%s's address is behind %d "
+				"veths;"
+				" not binding it\n",
+				ep->ns, ep->name, hits);
+		if (hits != 1)
+			continue;
+		if (*nb == max) {
+			free(pl);
+			return -E2BIG;
+		}
+		memset(&binds[*nb], 0, sizeof(binds[*nb]));
+		binds[*nb].ns = ep->ns;
+		binds[*nb].name = ep->name;
+		binds[*nb].ifindex = pl[found].ifindex;
+		memcpy(binds[*nb].mac, pl[found].mac, 6);
+		binds[*nb].has_mac = true;
+		(*nb)++;
+	}
+	free(pl);
+	return 0;
+}
+
+static int do_links(int argc, char **argv)
+{
+	char name[IF_NAMESIZE], a[PW_ADDR_STRLEN];
+	struct pw_podlink *pl;
+	int i, k, n, err;
+
+	(void)argv;
+	if (argc)
+		return -EINVAL;
+	err = pw_podlink_scan(&pl, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		printf("%s mac %02x:%02x:%02x:%02x:%02x:%02x",
+		       if_indextoname(pl[i].ifindex, name) ?: "?", pl[i].mac[0],
+		       pl[i].mac[1], pl[i].mac[2], pl[i].mac[3], pl[i].mac[4],
+		       pl[i].mac[5]);
+		for (k = 0; k < pl[i].naddrs; k++)
+			printf(" %s",
+			       pw_addr_str(pl[i].addrs[k], a, sizeof(a)));
+		printf("\n");
+	}
+	free(pl);
+	return 0;
+}
+
 /* The rules the entries name, so a flow log's rule ids can be read. */
 static void print_rules(const struct pw_cluster *c,
 			const struct pw_compiled *co)
@@ -684,6 +766,7 @@ static int do_sync(int argc, char **argv)
 	char err[PW_ERR_LEN];
 	struct pw_dp *dp = NULL;
 	int nb = 0, nfiles = 0, ret, i;
+	bool by_ip = false;
 
 	for (; argc > 0; argc--, argv++) {
 		if (!strcmp(argv[0], "-f")) {
@@ -706,6 +789,10 @@ static int do_sync(int argc, char **argv)
 			if (ret)
 				goto out;
 			nb++;
+		} else if (!strcmp(argv[0], "--bind-by-ip")) {
+			by_ip = true;
+		} else if (!strcmp(argv[0], "--bind-by-ip")) {
+			by_ip = true;
 		} else if (!strcmp(argv[0], "--audit")) {
 			NEXT_ARG();
 			for (i = 0; i < nb; i++) {
@@ -734,6 +821,11 @@ static int do_sync(int argc, char **argv)
 	if (ret) {
 		pr_warn("%s\n", err);
 		goto out;
+	}
+	if (by_ip) {
+		ret = bind_by_ip(&co, binds, &nb, SYNC_BINDS_MAX);
+		if (ret)
+			goto out;
 	}
 	ret = open_dp(&dp);
 	ret = ret ?: pw_sync_new(&s);
@@ -833,9 +925,14 @@ static const struct cmd cmds[] = {
 	{"counters", do_counters, "counters [--ep N] [--json]"},
 	{"sync", do_sync,
 	 "sync -f PATH [-f PATH]... [--bind NS/POD=DEV[@MAC]]... "
-	 "[--audit NS/POD]\n"
+	 "[--bind-by-ip]\n"
+	 "     [--audit NS/POD]...\n"
 	 "\tcompile NetworkPolicies, Namespaces and Pods (JSON, YAML, or a\n"
-	 "\tfolder of them) and write them into the maps for the bound pods"},
+	 "\tfolder of them) and write them into the maps for the bound pods;\n"
+	 "\t--bind-by-ip binds each pod to the veth whose peer holds its\n"
+	 "\taddress (read from rtnetlink, never from traffic)"},
+	{"links", do_links,
+	 "links\n\tthe veths here and their peers' MACs and addresses"},
 	{"ct", do_ct, "ct list [--json]"},
 };
 

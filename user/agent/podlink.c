@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * rtnetlink through libmnl: a link dump here finds the veths and their
+ * peers' namespace ids; per peer namespace, a link dump and an address dump
+ * with IFLA/IFA_TARGET_NETNSID read the peer's MAC and addresses without
+ * entering the namespace. Those target attributes are only honoured on a
+ * socket with NETLINK_GET_STRICT_CHK.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include "log.h"
+#include "podlink.h"
+
+struct veth {
+	__u32 ifindex;
+	__u32 peer; /* ifindex in the peer's namespace */
+	__s32 nsid;
+};
+
+struct scan {
+	struct veth *v;
+	int n, cap;
+	/* one peer namespace's pass */
+	__s32 nsid;
+	struct pw_podlink *out;
+	int nout;
+};
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	/* unknown attributes are skipped: newer kernels add them */
+	if (mnl_attr_type_valid(a, IFLA_MAX) > 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int info_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFLA_INFO_MAX) > 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static bool is_veth(const struct nlattr *linkinfo)
+{
+	const struct nlattr *tb[IFLA_INFO_MAX + 1] = {};
+
+	if (!linkinfo || mnl_attr_parse_nested(linkinfo, info_attr, tb) < 0 ||
+	    !tb[IFLA_INFO_KIND])
+		return false;
+	return !strcmp(mnl_attr_get_str(tb[IFLA_INFO_KIND]), "veth");
+}
+
+/* This namespace's veths whose peer is elsewhere. */
+static int veth_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct scan *sc = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifm), link_attr, tb);
+	if (!is_veth(tb[IFLA_LINKINFO]) || !tb[IFLA_LINK] ||
+	    !tb[IFLA_LINK_NETNSID])
+		return MNL_CB_OK;
+	if (sc->n == sc->cap) {
+		int cap = sc->cap ? sc->cap * 2 : 16;
+		struct veth *v = realloc(sc->v, cap * sizeof(*v));
+
+		if (!v)
+			return MNL_CB_ERROR;
+		sc->v = v;
+		sc->cap = cap;
+	}
+	sc->v[sc->n].ifindex = ifm->ifi_index;
+	sc->v[sc->n].peer = mnl_attr_get_u32(tb[IFLA_LINK]);
+	sc->v[sc->n].nsid = (__s32)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+	sc->n++;
+	return MNL_CB_OK;
+}
+
+/* The podlink for peer ifindex @peer of the namespace being read. */
+static struct pw_podlink *find_out(struct scan *sc, __u32 peer)
+{
+	int i;
+
+	for (i = 0; i < sc->n; i++)
+		if (sc->v[i].nsid == sc->nsid && sc->v[i].peer == peer)
+			return &sc->out[i];
+	return NULL;
+}
+
+static int peer_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct scan *sc = data;
+	struct pw_podlink *pl;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	pl = find_out(sc, ifm->ifi_index);
+	if (!pl)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifm), link_attr, tb);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(pl->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	return MNL_CB_OK;
+}
+
+static int addr_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFA_MAX) > 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int peer_addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = {};
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct scan *sc = data;
+	const struct nlattr *a;
+	struct pw_podlink *pl;
+	__u8 *dst;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+		return MNL_CB_OK;
+	pl = find_out(sc, ifa->ifa_index);
+	if (!pl || pl->naddrs == PW_PODLINK_ADDRS_MAX)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
+	/* IFA_LOCAL is the address itself on point-to-point links */
+	a = tb[IFA_LOCAL] ?: tb[IFA_ADDRESS];
+	if (!a)
+		return MNL_CB_OK;
+	dst = pl->addrs[pl->naddrs];
+	if (ifa->ifa_family == AF_INET && mnl_attr_get_payload_len(a) == 4) {
+		memset(dst, 0, 10);
+		dst[10] = dst[11] = 0xff;
+		memcpy(dst + 12, mnl_attr_get_payload(a), 4);
+	} else if (ifa->ifa_family == AF_INET6 &&
+		   mnl_attr_get_payload_len(a) == 16) {
+		memcpy(dst, mnl_attr_get_payload(a), 16);
+	} else {
+		return MNL_CB_OK;
+	}
+	pl->naddrs++;
+	return MNL_CB_OK;
+}
+
+/* One dump request and its replies. */
+static int dump(struct mnl_socket *nl, __u16 type, __s32 nsid, mnl_cb_t cb,
+		void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned int seq = time(NULL), portid = mnl_socket_get_portid(nl);
+	int ret;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	if (type == RTM_GETLINK) {
+		mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+		if (nsid >= 0)
+			mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, nsid);
+	} else {
+		mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifaddrmsg));
+		if (nsid >= 0)
+			mnl_attr_put_u32(nlh, IFA_TARGET_NETNSID, nsid);
+	}
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	while ((ret = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
+		if (ret <= MNL_CB_STOP)
+			break;
+	}
+	return ret < 0 ? -errno : 0;
+}
+
+int pw_podlink_scan(struct pw_podlink **out, int *n)
+{
+	struct scan sc = {};
+	struct mnl_socket *nl;
+	int i, j, one = 1, err;
+
+	*out = NULL;
+	*n = 0;
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one,
+				  sizeof(one)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = dump(nl, RTM_GETLINK, -1, veth_cb, &sc);
+	if (err)
+		goto out;
+	sc.out = calloc(sc.n ?: 1, sizeof(*sc.out));
+	if (!sc.out) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sc.n; i++)
+		sc.out[i].ifindex = sc.v[i].ifindex;
+	/* each peer namespace once */
+	for (i = 0; i < sc.n; i++) {
+		for (j = 0; j < i; j++)
+			if (sc.v[j].nsid == sc.v[i].nsid)
+				break;
+		if (j < i)
+			continue;
+		sc.nsid = sc.v[i].nsid;
+		err = dump(nl, RTM_GETLINK, sc.nsid, peer_link_cb, &sc);
+		err = err ?: dump(nl, RTM_GETADDR, sc.nsid, peer_addr_cb, &sc);
+		if (err) {
+			pr_warn("podlink: read peer namespace %d: %s\n",
+				sc.nsid, strerror(-err));
+			goto out;
+		}
+	}
+	*out = sc.out;
+	*n = sc.n;
+	sc.out = NULL;
+out:
+	free(sc.out);
+	free(sc.v);
+	mnl_socket_close(nl);
+	return err;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Which host-side veth leads to which pod: read from rtnetlink, from the
+ * addresses configured on the veth's peer inside the pod's network
+ * namespace (what the CNI plugin's IPAM put there). Never from packets a
+ * pod sends: a pod can forge those.
+ */
+#ifndef PW_PODLINK_H
+#define PW_PODLINK_H
+
+#include <linux/types.h>
+
+#define PW_PODLINK_ADDRS_MAX 4
+
+struct pw_podlink {
+	__u32 ifindex; /* host side, in this network namespace */
+	__u8 mac[6];   /* the peer's (the pod's eth0) MAC */
+	int naddrs;
+	__u8 addrs[PW_PODLINK_ADDRS_MAX][16]; /* IPv4-mapped for IPv4 */
+};
+
+/*
+ * Every veth in the current network namespace whose peer lives in another
+ * one, with the peer's MAC and global addresses (link-local ones left out).
+ * *out is an array the caller frees. Returns 0 or -errno.
+ */
+int pw_podlink_scan(struct pw_podlink **out, int *n);
+
+#endif /* PW_PODLINK_H */

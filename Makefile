@@ -54,7 +54,7 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
 
-CMDS := $(BUILD)/podwall-dp
+CMDS := $(BUILD)/podwall-dp $(BUILD)/podwalld
 
 TEST_COMMON := tests/unit/main.c tests/unit/testlib.c
 TEST_BPF_SRCS := $(wildcard tests/unit/bpf_*.c tests/unit/pktgen.c)
@@ -89,8 +89,8 @@ $(BUILD)/user/%.o: user/%.c $(LIB_HDRS) $(SKEL)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
-$(BUILD)/podwall-dp: $(BUILD)/user/cmd/podwall-dp.o $(AGENT_OBJS) \
-		$(COMPILER_OBJS) $(LIB_OBJS)
+$(BUILD)/podwall-dp $(BUILD)/podwalld: $(BUILD)/%: $(BUILD)/user/cmd/%.o \
+		$(AGENT_OBJS) $(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

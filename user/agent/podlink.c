@@ -250,3 +250,58 @@ out:
 	mnl_socket_close(nl);
 	return err;
 }
+
+/*
+ * Bind every compiled pod whose address sits on the far side of one of
+ * this namespace's veths to that veth. An address found behind two veths
+ * binds neither: one of them is lying.
+ */
+int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
+		    int *nb, int max)
+{
+	struct pw_podlink *pl;
+	int i, j, k, npl, err;
+
+	err = pw_podlink_scan(&pl, &npl);
+	if (err) {
+		pr_warn("podlink: read veths: %s\n", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < co->neps; i++) {
+		const struct pw_out_ep *ep = &co->eps[i];
+		int found = -1, hits = 0;
+
+		for (j = 0; j < npl; j++) {
+			for (k = 0; k < pl[j].naddrs; k++) {
+				if (((ep->flags & PW_EP_F_HAS_IP4) &&
+				     !memcmp(pl[j].addrs[k], ep->ip4, 16)) ||
+				    ((ep->flags & PW_EP_F_HAS_IP6) &&
+				     !memcmp(pl[j].addrs[k], ep->ip6, 16))) {
+					if (found != j)
+						hits++;
+					found = j;
+				}
+			}
+		}
+		if (hits > 1)
+			pr_warn("podlink: %s/%s's address is behind %d "
+				"veths;"
+				" not binding it\n",
+				ep->ns, ep->name, hits);
+		if (hits != 1)
+			continue;
+		if (*nb == max) {
+			free(pl);
+			return -E2BIG;
+		}
+		memset(&binds[*nb], 0, sizeof(binds[*nb]));
+		binds[*nb].ns = ep->ns;
+		binds[*nb].name = ep->name;
+		binds[*nb].ifindex = pl[found].ifindex;
+		memcpy(binds[*nb].mac, pl[found].mac, 6);
+		binds[*nb].has_mac = true;
+		(*nb)++;
+	}
+	free(pl);
+	return 0;
+}

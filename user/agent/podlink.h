@@ -9,6 +9,8 @@
 #define PW_PODLINK_H
 
 #include <linux/types.h>
+#include "compile.h"
+#include "sync.h"
 
 #define PW_PODLINK_ADDRS_MAX 4
 
@@ -25,5 +27,13 @@ struct pw_podlink {
  * *out is an array the caller frees. Returns 0 or -errno.
  */
 int pw_podlink_scan(struct pw_podlink **out, int *n);
+
+/*
+ * Bind every compiled pod whose address is on the far side of one of this
+ * namespace's veths to that veth, with the peer's MAC for anti-spoofing;
+ * appends to binds[*nb .. max). An address behind two veths binds neither.
+ */
+int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
+		    int *nb, int max);
 
 #endif /* PW_PODLINK_H */

@@ -647,61 +647,6 @@ static int parse_bind(char *arg, struct pw_binding *b)
 	return parse_dev(eq + 1, &b->ifindex);
 }
 
-/*
- * Bind every compiled pod whose address sits on the far side of one of
- * this namespace's veths to that veth. An address found behind two veths
- * binds neither: one of them is lying.
- */
-static int bind_by_ip(const struct pw_compiled *co, struct pw_binding *binds,
-		      int *nb, int max)
-{
-	struct pw_podlink *pl;
-	int i, j, k, npl, err;
-
-	err = pw_podlink_scan(&pl, &npl);
-	if (err) {
-		pr_warn("podwall-dp: read veths: %s\n", strerror(-err));
-		return err;
-	}
-	for (i = 0; i < co->neps; i++) {
-		const struct pw_out_ep *ep = &co->eps[i];
-		int found = -1, hits = 0;
-
-		for (j = 0; j < npl; j++) {
-			for (k = 0; k < pl[j].naddrs; k++) {
-				if (((ep->flags & PW_EP_F_HAS_IP4) &&
-				     !memcmp(pl[j].addrs[k], ep->ip4, 16)) ||
-				    ((ep->flags & PW_EP_F_HAS_IP6) &&
-				     !memcmp(pl[j].addrs[k], ep->ip6, 16))) {
-					if (found != j)
-						hits++;
-					found = j;
-				}
-			}
-		}
-		if (hits > 1)
-			pr_warn("podwall-dp: %s/%s's address is behind %d "
-				"veths;"
-				" not binding it\n",
-				ep->ns, ep->name, hits);
-		if (hits != 1)
-			continue;
-		if (*nb == max) {
-			free(pl);
-			return -E2BIG;
-		}
-		memset(&binds[*nb], 0, sizeof(binds[*nb]));
-		binds[*nb].ns = ep->ns;
-		binds[*nb].name = ep->name;
-		binds[*nb].ifindex = pl[found].ifindex;
-		memcpy(binds[*nb].mac, pl[found].mac, 6);
-		binds[*nb].has_mac = true;
-		(*nb)++;
-	}
-	free(pl);
-	return 0;
-}
-
 static int do_links(int argc, char **argv)
 {
 	char name[IF_NAMESIZE], a[PW_ADDR_STRLEN];
@@ -823,7 +768,7 @@ static int do_sync(int argc, char **argv)
 		goto out;
 	}
 	if (by_ip) {
-		ret = bind_by_ip(&co, binds, &nb, SYNC_BINDS_MAX);
+		ret = pw_podlink_bind(&co, binds, &nb, SYNC_BINDS_MAX);
 		if (ret)
 			goto out;
 	}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# podwalld, the node agent, on real traffic: it binds the pods of a
+# manifest folder to their veths by address, follows changes to the folder,
+# keeps the last good state when a manifest is invalid, and leaves
+# enforcement in place when killed; a restarted agent adopts the pinned maps
+# and finds nothing to change.
+set -u
+. "$(dirname "$0")/lib.sh"
+e2e_init dp
+
+AGENT=${DP%/podwall-dp}/podwalld
+[ -x "$AGENT" ] || skip "no $AGENT (run make)"
+
+status() {
+	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
+}
+
+# eventually NAME allowed|denied FROM PROTO DST PORT: within 3 s.
+eventually() {
+	local name=$1 want=$2 got i
+
+	shift 2
+	for ((i = 0; i < 15; i++)); do
+		if reach "$@"; then got=allowed; else got=denied; fi
+		[ "$got" = "$want" ] && break
+		sleep 0.2
+	done
+	status "$name" "$([ "$got" = "$want" ] && echo 0 || echo 1)" \
+		"$* expected $want, got $got"
+}
+
+# log_wait PATTERN: the agent's log shows PATTERN within 5 s.
+log_wait() {
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		grep -q -- "$1" "$E2E_TMP/agent.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+start_agent() {
+	E2E_PIN_LOADED=1
+	: >"$E2E_TMP/agent.log"
+	bg nsenter --net="/run/netns/$NODE" "$AGENT" --manifests "$M" \
+		--pin "$PIN" --ct-max 4096 2>"$E2E_TMP/agent.log"
+	APID=$E2E_LASTPID
+}
+
+e2e_topology || {
+	not_ok agent/topology "could not build the namespaces"
+	exit 1
+}
+serve A --tcp 8080,32000 --seconds 90
+serve B --tcp 5432,5433 --udp 53 --seconds 90
+serve C --tcp 5432 --seconds 90
+wait_listen A 32000 && wait_listen B 5433 && wait_listen C 5432 || {
+	not_ok agent/servers "servers did not start"
+	exit 1
+}
+
+EXAMPLES=$E2E_REPO/policy/examples
+M=$E2E_TMP/manifests
+mkdir -p "$M" && cp "$EXAMPLES/cluster.yaml" "$M/"
+
+start_agent
+log_wait '3 pods, 3 here'
+status agent/binds-pods-by-address $? "$(cat "$E2E_TMP/agent.log")"
+expect agent/no-policy-allows allowed A tcp B 5433
+
+cp "$EXAMPLES"/*.yaml "$M/"
+eventually agent/policy-file-enforced denied A tcp B 5433
+expect agent/web-to-db-postgres allowed A tcp B 5432
+expect agent/client-to-db-denied denied C tcp B 5432
+expect agent/client-to-web-range allowed C tcp A 32000
+
+# An invalid manifest: a clear error, the agent runs on, nothing changes.
+cat >"$M/bad.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: bad, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - ports: [{port: 90, endPort: 80}]
+YAML
+log_wait 'bad.yaml: NetworkPolicy shop/bad: spec.ingress\[0\].ports\[0\].endPort: must be >= port'
+status agent/bad-manifest-error-names-file-object-field $? \
+	"$(tail -n 3 "$E2E_TMP/agent.log")"
+e2e_running "$APID"
+status agent/still-running-after-bad-manifest $? "the agent died"
+expect agent/last-good-state-kept-1 allowed A tcp B 5432
+expect agent/last-good-state-kept-2 denied A tcp B 5433
+rm "$M/bad.yaml"
+
+# SIGKILL: no cleanup, and enforcement goes on without the agent.
+kill -KILL "$APID"
+wait "$APID" 2>/dev/null
+expect agent/killed-still-enforces-deny denied A tcp B 5433
+expect agent/killed-still-allows allowed A tcp B 5432
+
+# A new agent adopts the pinned maps: nothing to change.
+start_agent
+log_wait 'endpoints 0 changed, 0 removed; policy +0 -0; ipcache +0 -0'
+status agent/restart-adopts-maps-unchanged $? \
+	"$(grep podwalld: "$E2E_TMP/agent.log" | tail -n 2)"
+expect agent/restarted-enforces denied A tcp B 5433
+
+# Withdraw the policies: the pods are open again.
+rm "$M"/default-deny.yaml "$M"/web-to-db.yaml "$M"/web-ingress.yaml \
+	"$M"/egress-dns-and-range.yaml
+eventually agent/policies-removed-open-again allowed A tcp B 5433
+
+# SIGTERM: a clean exit that leaves enforcement in place.
+cp "$EXAMPLES"/web-to-db.yaml "$M/"
+eventually agent/policy-back denied A tcp B 5433
+kill -TERM "$APID"
+for ((i = 0; i < 30; i++)); do
+	e2e_running "$APID" || break
+	sleep 0.1
+done
+wait "$APID" 2>/dev/null
+rc=$?
+status agent/sigterm-exits-0 "$rc" "exit status $rc"
+expect agent/after-sigterm-still-enforces denied A tcp B 5433
+
+e2e_finish

@@ -13,7 +13,9 @@
 
 #define pw_ctx __sk_buff
 
-#define CTX_ACT_OK   TC_ACT_OK
+/* Pass on to the next filter rather than end the chain: podwall runs first
+ * (priority 1), and another tool's filters after it still get their say. */
+#define CTX_ACT_OK   TC_ACT_UNSPEC
 #define CTX_ACT_DROP TC_ACT_SHOT
 
 /*

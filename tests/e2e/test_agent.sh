@@ -126,4 +126,19 @@ rc=$?
 status agent/sigterm-exits-0 "$rc" "exit status $rc"
 expect agent/after-sigterm-still-enforces denied A tcp B 5433
 
+# --uninstall: podwall's filters and pins go, another tool's filter stays.
+# (This kernel has no tc actions or matchall: a u32 match-all stands in.)
+in_node tc filter add dev h-A ingress prio 2 u32 match u32 0 0 classid 1:1
+in_node "$AGENT" --uninstall --pin "$PIN" 2>>"$E2E_TMP/agent.log"
+status agent/uninstall-exits-0 $? "$(tail -n 2 "$E2E_TMP/agent.log")"
+[ ! -e "$PIN" ]
+status agent/uninstall-removes-pins $? "$PIN is still there"
+! in_node tc filter show dev h-B ingress | grep -q pw_from_pod &&
+	! in_node tc filter show dev h-B egress | grep -q pw_to_pod
+status agent/uninstall-detaches $? "$(in_node tc filter show dev h-B ingress)"
+in_node tc filter show dev h-A ingress | grep -q u32
+status agent/uninstall-leaves-other-filters $? \
+	"$(in_node tc filter show dev h-A ingress)"
+expect agent/uninstalled-open-again allowed A tcp B 5433
+
 e2e_finish

@@ -327,7 +327,7 @@ int fx_run(struct pg *p, int dir, const struct fx_ep *ep)
 	if (err)
 		return err;
 	fx_events_drain();
-	if (retval == TC_ACT_OK)
+	if (retval == (__u32)TC_ACT_UNSPEC)
 		return FX_PASS;
 	if (retval != TC_ACT_SHOT)
 		return -EIO;

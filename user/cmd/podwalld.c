@@ -59,6 +59,9 @@ static void usage(FILE *f)
 		   "                   " PW_PIN_DIR_DEFAULT ")\n"
 		   "  --ct-max N       conntrack entries (default 1048576)\n"
 		   "  --once           reconcile once and exit\n"
+		   "  --uninstall      remove podwall from every veth here and "
+		   "its\n"
+		   "                   pins, then exit: enforcement ends\n"
 		   "  -v, --verbose    debug logging\n"
 		   "  -h, --help       this text\n"
 		   "signals: HUP reconciles now; TERM and INT exit and leave\n"
@@ -239,6 +242,31 @@ out:
 	return ret;
 }
 
+/* Only podwall's filters go; other tools' filters and qdiscs stay. */
+static int do_uninstall(const char *pin_dir)
+{
+	struct pw_podlink *pl;
+	int i, n, err, ret = 0;
+
+	err = pw_podlink_scan(&pl, &n);
+	if (err) {
+		pr_warn("podwalld: read veths: %s\n", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		err = pw_dp_detach(pl[i].ifindex);
+		if (err && !ret)
+			ret = err;
+	}
+	free(pl);
+	err = pw_dp_unpin(pin_dir);
+	if (err && err != -ENOENT && !ret)
+		ret = err;
+	if (!ret)
+		pr_info("podwalld: removed from %d veths and %s\n", n, pin_dir);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -246,6 +274,7 @@ int main(int argc, char **argv)
 		{"pin", required_argument, NULL, 'p'},
 		{"ct-max", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, 'o'},
+		{"uninstall", no_argument, NULL, 'u'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -253,7 +282,7 @@ int main(int argc, char **argv)
 	struct pw_dp_opts dpo = {.pin_dir = PW_PIN_DIR_DEFAULT};
 	const char *dir = NULL;
 	struct agent a = {};
-	bool once = false;
+	bool once = false, uninstall = false;
 	int c, ret;
 
 	pw_log_init_libbpf();
@@ -271,6 +300,9 @@ int main(int argc, char **argv)
 		case 'o':
 			once = true;
 			break;
+		case 'u':
+			uninstall = true;
+			break;
 		case 'v':
 			pw_log_set_level(PW_LOG_DEBUG);
 			break;
@@ -282,6 +314,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (uninstall && optind == argc)
+		return do_uninstall(dpo.pin_dir) ? 1 : 0;
 	if (!dir || optind != argc) {
 		usage(stderr);
 		return 2;

@@ -18,9 +18,14 @@
 #include "log.h"
 #include "portrange.h"
 
-/* Our filters' place in the clsact chain; others' filters are left alone. */
+/*
+ * Our filters' place in the clsact chain: first (priority 1), because a
+ * filter before ours that ends the chain would let a packet past policy.
+ * Our programs pass packets on (TC_ACT_UNSPEC), so filters of other tools
+ * after ours still run; they are never touched.
+ */
 #define PW_TC_HANDLE 0x9d0c
-#define PW_TC_PRIO   0x9d0c
+#define PW_TC_PRIO   1
 
 static const char *const map_names[PW_MAP__MAX] = {
 	[PW_MAP_ENDPOINTS] = "pw_endpoints",
@@ -311,8 +316,11 @@ int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 		hook.attach_point = points[i];
 		err = bpf_tc_attach(&hook, &opts);
 		if (err) {
-			pr_warn("attach %s to ifindex %d: %s\n", prog_names[i],
-				ifindex, strerror(-err));
+			pr_warn("attach %s to ifindex %d: %s%s\n",
+				prog_names[i], ifindex, strerror(-err),
+				err == -EINVAL ? " (is priority 1 taken by "
+						 "another tool's filter?)"
+					       : "");
 			return err;
 		}
 	}

@@ -932,6 +932,11 @@ int main(int argc, char **argv)
 		if (err == -EINVAL)
 			fprintf(stderr, "usage: podwall-dp %s\n",
 				cmds[i].usage);
+		else if (err == -ESTALE)
+			fprintf(stderr,
+				"podwall-dp %s: pinned maps do not "
+				"match (see above)\n",
+				cmds[i].name);
 		else if (err)
 			fprintf(stderr, "podwall-dp %s: %s\n", cmds[i].name,
 				strerror(-err));

@@ -140,6 +140,43 @@ static int pin_progs(struct podwall_bpf *skel, const char *dir)
 	return 0;
 }
 
+/*
+ * A map pinned by an earlier run is reused only if it is the map this
+ * version would make; libbpf would refuse a mismatch too, but with a bare
+ * EINVAL. Returns 0 (no pin, or a match) or -ESTALE, saying what differs.
+ */
+static int pin_matches(const struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	if (info.type == bpf_map__type(map) &&
+	    info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map) &&
+	    info.max_entries == bpf_map__max_entries(map) &&
+	    info.map_flags == bpf_map__map_flags(map))
+		return 0;
+	pr_warn("pinned map %s is not the one this podwall makes (type %u/%u, "
+		"key %u/%u, value %u/%u, entries %u/%u, flags %#x/%#x: pinned/"
+		"wanted); another version or other map sizes made it. Remove "
+		"the pins (podwalld --uninstall, podwall-dp unload) or use "
+		"another --pin folder\n",
+		path, info.type, bpf_map__type(map), info.key_size,
+		bpf_map__key_size(map), info.value_size,
+		bpf_map__value_size(map), info.max_entries,
+		bpf_map__max_entries(map), info.map_flags,
+		bpf_map__map_flags(map));
+	return -ESTALE;
+}
+
 int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 {
 	struct podwall_bpf *skel;
@@ -184,6 +221,7 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 		for (i = 0; i < PW_MAP__MAX; i++) {
 			err = pin_path(path, sizeof(path), opts->pin_dir,
 				       map_names[i]);
+			err = err ?: pin_matches(skel_map(skel, i), path);
 			err = err
 				      ?: bpf_map__set_pin_path(
 						 skel_map(skel, i), path);

@@ -1130,18 +1130,6 @@ int pw_cluster_delete(struct pw_cluster *c, enum pw_kind kind, const char *ns,
 	return -ENOENT;
 }
 
-const struct pw_pod *pw_cluster_find_pod(const struct pw_cluster *c,
-					 const char *ns, const char *name)
-{
-	int i;
-
-	for (i = 0; i < c->npods; i++)
-		if (!strcmp(c->pods[i].pod->ns, ns) &&
-		    !strcmp(c->pods[i].pod->name, name))
-			return c->pods[i].pod;
-	return NULL;
-}
-
 int pw_cluster_forget(struct pw_cluster *c)
 {
 	int i, err;

@@ -66,8 +66,6 @@ int pw_cluster_apply(struct pw_cluster *c, struct pw_objects *objs);
 /* Returns 0, or -ENOENT if there is no such object. */
 int pw_cluster_delete(struct pw_cluster *c, enum pw_kind kind, const char *ns,
 		      const char *name);
-const struct pw_pod *pw_cluster_find_pod(const struct pw_cluster *c,
-					 const char *ns, const char *name);
 
 int pw_compile(struct pw_cluster *c, struct pw_compiled *out, char *err,
 	       size_t errlen);

@@ -1037,14 +1037,6 @@ static int decode_all(struct ctx *c, const cJSON *docs, bool array_of_docs,
 	return err;
 }
 
-int pw_manifest_decode(const cJSON *doc, const char *src,
-		       struct pw_objects *out, char *err, size_t errlen)
-{
-	struct ctx c = {.src = src, .err = err, .errlen = errlen};
-
-	return decode_all(&c, doc, false, out);
-}
-
 int pw_manifest_load_buf(const char *buf, size_t len, const char *src,
 			 struct pw_objects *out, char *err, size_t errlen)
 {

@@ -39,9 +39,6 @@ struct pw_objects {
 
 void pw_object_free(struct pw_object *obj);
 void pw_objects_free(struct pw_objects *objs);
-/* One decoded document (an object, or a v1 List of them). */
-int pw_manifest_decode(const cJSON *doc, const char *src,
-		       struct pw_objects *out, char *err, size_t errlen);
 /* JSON or YAML text; YAML may hold several documents. */
 int pw_manifest_load_buf(const char *buf, size_t len, const char *src,
 			 struct pw_objects *out, char *err, size_t errlen);

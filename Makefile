@@ -46,7 +46,7 @@ SKEL := $(BUILD)/kern/podwall.skel.h
 # user/lib: loader and map access; user/compiler: the pure policy compiler
 LIB_SRCS := $(wildcard user/lib/*.c)
 COMPILER_SRCS := $(wildcard user/compiler/*.c)
-# user/agent: what joins them on a node (so far: the sync to the maps)
+# user/agent: what joins them on a node: sources, sync, control socket
 AGENT_SRCS := $(wildcard user/agent/*.c)
 LIB_HDRS := $(wildcard user/lib/*.h user/compiler/*.h user/agent/*.h) \
 	kern/podwall_abi.h
@@ -54,7 +54,8 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS))
 AGENT_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(AGENT_SRCS))
 
-CMDS := $(BUILD)/podwall-dp $(BUILD)/podwalld
+CMDS := $(BUILD)/podwall-dp $(BUILD)/podwalld $(BUILD)/podwall \
+	$(BUILD)/cni/podwall
 
 TEST_COMMON := tests/unit/main.c tests/unit/testlib.c
 TEST_BPF_SRCS := $(wildcard tests/unit/bpf_*.c tests/unit/pktgen.c)
@@ -65,7 +66,8 @@ TESTS := $(BUILD)/tests/test_bpf $(BUILD)/tests/test_lib
 # libFuzzer (clang) over the compiler and what it calls in user/lib
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRCS := $(COMPILER_SRCS) user/lib/addr.c user/lib/portrange.c
+FUZZ_SRCS := $(COMPILER_SRCS) user/lib/addr.c user/lib/portrange.c \
+	user/lib/names.c
 FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
 FUZZERS := $(BUILD)/fuzz/fuzz_manifest
 
@@ -89,9 +91,16 @@ $(BUILD)/user/%.o: user/%.c $(LIB_HDRS) $(SKEL)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
-$(BUILD)/podwall-dp $(BUILD)/podwalld: $(BUILD)/%: $(BUILD)/user/cmd/%.o \
-		$(AGENT_OBJS) $(COMPILER_OBJS) $(LIB_OBJS)
+$(BUILD)/podwall-dp $(BUILD)/podwalld $(BUILD)/podwall: $(BUILD)/%: \
+		$(BUILD)/user/cmd/%.o $(AGENT_OBJS) $(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# the CNI plugin: a runtime runs it by its type, so its file is "podwall"
+$(BUILD)/cni/podwall: $(BUILD)/user/cmd/podwall-cni.o $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(TEST_HDRS) $(LIB_HDRS) $(SKEL)
@@ -136,7 +145,7 @@ bench: $(BUILD)/bench/bench_compile
 # The README's commands. Both run as root; scripts/install-deps.sh is
 # idempotent and is what installs every package either one needs.
 test: all fuzzers
-	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 unit-bins
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 all
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 demo: all

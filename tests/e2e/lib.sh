@@ -411,3 +411,114 @@ r = sys.argv[1]
 print((c[r] if r in ("allowed", "audit") else c["drops"][r])["packets"])
 ' "$2"
 }
+
+# ------------------------------------------------------ agent and CNI pods
+#
+# podwalld in the node namespace with this run's own pins, state folder and
+# control socket; pods made by the real CNI plugins (bridge or ptp, with
+# host-local IPAM) chained with podwall's, run as a runtime runs them
+# (scripts/lib/cnirun.py). A CNI pod NAME lives in namespace
+# ${E2E_NS_PREFIX}NAME like the others, so in_pod, reach and expect work
+# on it; its address is in POD_IP4[NAME] once cni_add has run.
+
+AGENT=${DP%/podwall-dp}/podwalld
+PWCLI=${DP%/podwall-dp}/podwall
+CNI_BIN=${DP%/podwall-dp}/cni
+CNIRUN=("$PY" "$E2E_REPO/scripts/lib/cnirun.py")
+AGENT_PID=
+
+# agent_start [podwalld options...]: start it, wait (5 s) until it serves.
+agent_start() {
+	local i
+
+	E2E_PIN_LOADED=1
+	bg nsenter --net="/run/netns/$NODE" "$AGENT" --pin "$PIN" \
+		--state-dir "$E2E_TMP/state" --socket "$E2E_TMP/pw.sock" \
+		--config /dev/null --ct-max 4096 "$@" 2>>"$E2E_TMP/agent.log"
+	AGENT_PID=$E2E_LASTPID
+	for ((i = 0; i < 50; i++)); do
+		"$PWCLI" --socket "$E2E_TMP/pw.sock" status >/dev/null 2>&1 &&
+			return 0
+		e2e_running "$AGENT_PID" || break
+		sleep 0.1
+	done
+	log "agent did not start; its log:"
+	sed 's/^/#   /' "$E2E_TMP/agent.log" >&2
+	return 1
+}
+
+# agent_stop [SIGNAL]: default TERM; waits (3 s) for it to exit.
+agent_stop() {
+	local i
+
+	[ -n "$AGENT_PID" ] || return 0
+	kill "-${1:-TERM}" "$AGENT_PID" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		e2e_running "$AGENT_PID" || break
+		sleep 0.1
+	done
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
+}
+
+# pw ARGS...: the podwall CLI against this run's agent.
+pw() {
+	"$PWCLI" --socket "$E2E_TMP/pw.sock" "$@"
+}
+
+# cni_conf [VERSION [bridge|ptp]]: write $E2E_TMP/net.conflist (default
+# 1.0.0, bridge): subnet 10.124.0.0/24, IPAM leases in $E2E_TMP.
+cni_conf() {
+	local ver=${1:-1.0.0} kind=${2:-bridge} first
+
+	if [ "$kind" = ptp ]; then
+		first='{"type":"ptp","ipMasq":false,'
+	else
+		first='{"type":"bridge","bridge":"cni0","isGateway":true,"ipMasq":false,'
+	fi
+	cat >"$E2E_TMP/net.conflist" <<-CONF
+		{"cniVersion":"$ver","name":"pwe2e","plugins":[
+		 $first
+		  "ipam":{"type":"host-local","dataDir":"$E2E_TMP/ipam",
+		   "ranges":[[{"subnet":"10.124.0.0/24"}]]}},
+		 {"type":"podwall","socket":"$E2E_TMP/pw.sock",
+		  "stateDir":"$E2E_TMP/state"}]}
+	CONF
+}
+
+# cni_run add|del|check POD [cnirun options...]: the runtime's call for pod
+# POD (container id cid-POD), in the node namespace.
+cni_run() {
+	local cmd=$1 pod=$2
+
+	shift 2
+	in_node timeout 60 "${CNIRUN[@]}" "$cmd" "$E2E_TMP/net.conflist" \
+		"cid-$pod" "/run/netns/$E2E_NS_PREFIX$pod" \
+		--cni-path "/usr/lib/cni:$CNI_BIN" --cache "$E2E_TMP/cnicache" \
+		"$@"
+}
+
+# cni_add POD K8S_NS [LABEL=VALUE...]: a pod namespace, then ADD through
+# the chain; POD_IP4[POD] gets its address. Returns the chain's status.
+cni_add() {
+	local pod=$1 kns=$2 out l args=()
+
+	shift 2
+	for l in "$@"; do
+		args+=(--label "$l")
+	done
+	if ! ip netns list | grep -q "^$E2E_NS_PREFIX$pod\b"; then
+		ip netns add "$E2E_NS_PREFIX$pod" || return 1
+		E2E_NS=("$E2E_NS_PREFIX$pod" "${E2E_NS[@]}")
+		ip -n "$E2E_NS_PREFIX$pod" link set lo up
+	fi
+	out=$(cni_run add "$pod" --k8s "$kns/$pod" "${args[@]}") || return 1
+	POD_IP4[$pod]=$("$PY" -c 'import json,sys
+r = json.load(sys.stdin)
+print(r["ips"][0]["address"].split("/")[0])' <<<"$out")
+}
+
+# cni_del POD: DEL through the chain (reverse order).
+cni_del() {
+	cni_run del "$1"
+}

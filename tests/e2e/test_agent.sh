@@ -45,7 +45,9 @@ start_agent() {
 	E2E_PIN_LOADED=1
 	: >"$E2E_TMP/agent.log"
 	bg nsenter --net="/run/netns/$NODE" "$AGENT" --manifests "$M" \
-		--pin "$PIN" --ct-max 4096 2>"$E2E_TMP/agent.log"
+		--pin "$PIN" --ct-max 4096 --state-dir "$E2E_TMP/state" \
+		--socket "$E2E_TMP/pw.sock" --config /dev/null \
+		2>"$E2E_TMP/agent.log"
 	APID=$E2E_LASTPID
 }
 
@@ -129,7 +131,8 @@ expect agent/after-sigterm-still-enforces denied A tcp B 5433
 # --uninstall: podwall's filters and pins go, another tool's filter stays.
 # (This kernel has no tc actions or matchall: a u32 match-all stands in.)
 in_node tc filter add dev h-A ingress prio 2 u32 match u32 0 0 classid 1:1
-in_node "$AGENT" --uninstall --pin "$PIN" 2>>"$E2E_TMP/agent.log"
+in_node "$AGENT" --uninstall --pin "$PIN" --state-dir "$E2E_TMP/state" \
+	--socket "$E2E_TMP/pw.sock" --config /dev/null 2>>"$E2E_TMP/agent.log"
 status agent/uninstall-exits-0 $? "$(tail -n 2 "$E2E_TMP/agent.log")"
 [ ! -e "$PIN" ]
 status agent/uninstall-removes-pins $? "$PIN is still there"

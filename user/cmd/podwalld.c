@@ -2,18 +2,17 @@
 /*
  * podwalld: the node agent. Runs in the foreground with logs on stderr, as
  * systemd expects. It loads the datapath (adopting what an earlier run
- * pinned), and keeps it in line with a folder of manifests and with the
- * node's veths: on a change to either it recompiles, binds pods to veths by
- * their addresses (rtnetlink), attaches the programs to new veths and syncs
- * the maps, writing only what changed.
+ * pinned) and keeps it in line with its sources: a folder of manifests,
+ * objects applied through the control socket, and pods the CNI plugin
+ * registers. On a change to any of them, or to the node's veths, it
+ * reconciles (user/agent/agent.c).
  *
- * SIGHUP: reconcile now. SIGTERM, SIGINT: exit, leaving enforcement in
- * place (maps and programs stay pinned and attached). A bad manifest is
+ * SIGHUP: reread the config's manifests and reconcile. SIGTERM, SIGINT:
+ * exit, leaving enforcement in place (maps and programs stay pinned and
+ * attached). SIGKILL does the same, by construction. A bad manifest is
  * reported and the last good state stays in force.
- *
- * This is the first slice of the agent: the CNI plugin, the control socket
- * and the state folder come next (issue 4).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -27,115 +26,241 @@
 #include <sys/signalfd.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
-#include "compile.h"
-#include "datapath.h"
+#include "agent.h"
 #include "log.h"
 #include "podlink.h"
-#include "source_manifests.h"
-#include "sync.h"
 
-#define BINDS_MAX 4096
+#define CONFIG_DEFAULT "/etc/podwall/podwalld.conf"
 /* changes that arrive together are handled together */
-#define SETTLE_MS 50
+#define SETTLE_MS      50
+#define POLLFDS_MAX    (5 + PW_CTL_CLIENTS_MAX + 1)
 
-struct agent {
-	struct pw_dp *dp;
-	struct pw_sync *sync;
-	struct pw_cluster *cluster;
-	struct pw_src_manifests *src;
-	__u32 *attached; /* ifindexes our programs are on */
-	int nattached;
-	struct pw_binding binds[BINDS_MAX];
+struct config {
+	struct pw_agent_opts ao;
+	int sweep_s;
+	bool once, uninstall, verbose;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: podwalld --manifests DIR [options]\n"
-		   "  --manifests DIR  NetworkPolicies, Namespaces and Pods "
-		   "(JSON or\n"
-		   "                   YAML) to enforce; watched for changes\n"
-		   "  --pin DIR        bpffs folder for maps and programs "
-		   "(default\n"
-		   "                   " PW_PIN_DIR_DEFAULT ")\n"
-		   "  --ct-max N       conntrack entries (default 1048576)\n"
-		   "  --once           reconcile once and exit\n"
-		   "  --uninstall      remove podwall from every veth here and "
-		   "its\n"
-		   "                   pins, then exit: enforcement ends\n"
-		   "  -v, --verbose    debug logging\n"
-		   "  -h, --help       this text\n"
-		   "signals: HUP reconciles now; TERM and INT exit and leave\n"
-		   "enforcement in place\n");
+	fprintf(f,
+		"usage: podwalld [options]\n"
+		"  --manifests DIR    NetworkPolicies, Namespaces and Pods "
+		"(JSON or YAML)\n"
+		"                     to enforce; watched for changes\n"
+		"  --state-dir DIR    CNI records, applied objects, ids "
+		"(default\n"
+		"                     " PW_STATE_DIR_DEFAULT ")\n"
+		"  --socket PATH      control socket, mode 0600 (default\n"
+		"                     " PW_CTL_SOCK_DEFAULT ")\n"
+		"  --pin DIR          bpffs folder for maps and programs "
+		"(default\n"
+		"                     " PW_PIN_DIR_DEFAULT ")\n"
+		"  --ct-max N         conntrack entries (default 1048576)\n"
+		"  --policy-max N     policy entries (default 262144)\n"
+		"  --ipcache-max N    address entries (default 65536)\n"
+		"  --endpoints-max N  endpoints on this node (default 4096)\n"
+		"  --ct-sweep SECS    end idle flows every SECS seconds "
+		"(default 10;\n"
+		"                     0: never)\n"
+		"  --config FILE      read options from FILE first (default\n"
+		"                     " CONFIG_DEFAULT " if it exists): one "
+		"option\n"
+		"                     per line, \"name value\" or \"name = "
+		"value\",\n"
+		"                     without the dashes; # starts a comment\n"
+		"  --once             reconcile once and exit\n"
+		"  --uninstall        remove podwall from every veth here, its "
+		"pins,\n"
+		"                     socket and node state, then exit: "
+		"enforcement\n"
+		"                     ends (applied objects are kept)\n"
+		"  -v, --verbose      debug logging\n"
+		"  -h, --help         this text\n"
+		"Flags on the command line win over the config file.\n"
+		"signals: HUP reconciles now; TERM and INT exit and leave\n"
+		"enforcement in place\n");
 }
 
-static bool attached(const struct agent *a, __u32 ifindex)
-{
-	int i;
+static const struct option opts[] = {
+	{"manifests", required_argument, NULL, 'm'},
+	{"state-dir", required_argument, NULL, 's'},
+	{"socket", required_argument, NULL, 'S'},
+	{"pin", required_argument, NULL, 'p'},
+	{"ct-max", required_argument, NULL, 'c'},
+	{"ct-sweep", required_argument, NULL, 'w'},
+	{"policy-max", required_argument, NULL, 'P'},
+	{"ipcache-max", required_argument, NULL, 'I'},
+	{"endpoints-max", required_argument, NULL, 'E'},
+	{"config", required_argument, NULL, 'C'},
+	{"once", no_argument, NULL, 'o'},
+	{"uninstall", no_argument, NULL, 'u'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{},
+};
 
-	for (i = 0; i < a->nattached; i++)
-		if (a->attached[i] == ifindex)
-			return true;
-	return false;
+static const char *opt_name(int val)
+{
+	const struct option *o;
+
+	for (o = opts; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
 }
 
-static int attach(struct agent *a, __u32 ifindex)
+static int num(const char *name, const char *v, unsigned long max,
+	       unsigned long *out)
 {
-	__u32 *v;
-	int err;
+	char *end;
 
-	if (attached(a, ifindex))
-		return 0;
-	err = pw_dp_attach(a->dp, ifindex);
-	if (err)
-		return err;
-	v = realloc(a->attached, (a->nattached + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	a->attached = v;
-	v[a->nattached++] = ifindex;
+	errno = 0;
+	*out = strtoul(v, &end, 0);
+	if (!*v || *end || errno || *out > max || v[0] == '-') {
+		pr_warn("podwalld: --%s: \"%s\" is not a number from 0 to "
+			"%lu\n",
+			name, v, max);
+		return -EINVAL;
+	}
 	return 0;
 }
 
-/* Bring the datapath in line with the manifests and the veths. */
-static int reconcile(struct agent *a)
+/* Strings from the config file live as long as the process. */
+static int set_opt(struct config *c, int id, const char *name, char *v)
 {
-	struct pw_sync_stats st;
-	struct pw_compiled co;
-	char err[PW_ERR_LEN];
-	int nb = 0, i, ret;
+	unsigned long n;
 
-	ret = pw_src_manifests_load(a->src, a->cluster, err, sizeof(err));
-	if (ret)
-		/* the last good state stays in force */
-		pr_warn("podwalld: %s\n", err);
-	ret = pw_compile(a->cluster, &co, err, sizeof(err));
-	if (ret) {
-		pr_warn("podwalld: %s\n", err);
-		return ret;
+	switch (id) {
+	case 'm':
+		c->ao.manifests = v;
+		break;
+	case 's':
+		c->ao.state_dir = v;
+		break;
+	case 'S':
+		c->ao.sock_path = v;
+		break;
+	case 'p':
+		c->ao.dp.pin_dir = v;
+		break;
+	case 'c':
+		if (num(name, v, 1U << 26, &n))
+			return -EINVAL;
+		c->ao.dp.ct_max = n;
+		break;
+	case 'P':
+		if (num(name, v, 1U << 24, &n))
+			return -EINVAL;
+		c->ao.dp.policy_max = n;
+		break;
+	case 'I':
+		if (num(name, v, 1U << 24, &n))
+			return -EINVAL;
+		c->ao.dp.ipcache_max = n;
+		break;
+	case 'E':
+		if (num(name, v, 1U << 20, &n))
+			return -EINVAL;
+		c->ao.dp.ep_max = n;
+		break;
+	case 'w':
+		if (num(name, v, 86400, &n))
+			return -EINVAL;
+		c->sweep_s = n;
+		break;
+	case 'o':
+		c->once = true;
+		break;
+	case 'u':
+		c->uninstall = true;
+		break;
+	case 'v':
+		c->verbose = true;
+		break;
+	default:
+		return -EINVAL;
 	}
-	ret = pw_podlink_bind(&co, a->binds, &nb, BINDS_MAX);
-	for (i = 0; !ret && i < nb; i++) {
-		ret = attach(a, a->binds[i].ifindex);
-		if (ret)
-			pr_warn("podwalld: attach to ifindex %u (%s/%s): %s\n",
-				a->binds[i].ifindex, a->binds[i].ns,
-				a->binds[i].name, strerror(-ret));
+	return 0;
+}
+
+static int read_config(struct config *c, const char *path, bool must)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, ret = 0;
+
+	if (!f) {
+		if (!must && errno == ENOENT)
+			return 0;
+		pr_warn("podwalld: config %s: %s\n", path, strerror(errno));
+		return -errno;
 	}
-	if (!ret)
-		ret = pw_sync_apply(a->sync, a->dp, &co, a->binds, nb, &st);
-	if (ret)
-		pr_warn("podwalld: sync: %s\n", strerror(-ret));
-	else
-		pr_info("podwalld: %d pods, %d here; endpoints %d changed, %d "
-			"removed; policy +%d -%d; ipcache +%d -%d\n",
-			co.neps, nb, st.endpoints_changed, st.endpoints_removed,
-			st.policy_writes, st.policy_deletes, st.ipcache_writes,
-			st.ipcache_deletes);
-	pw_compiled_free(&co);
+	while (!ret && getline(&line, &cap, f) > 0) {
+		char *k, *v, *save;
+		const struct option *o;
+
+		lineno++;
+		line[strcspn(line, "#\n")] = '\0';
+		k = strtok_r(line, " \t=", &save);
+		if (!k)
+			continue;
+		v = strtok_r(NULL, " \t=", &save);
+		for (o = opts; o->name; o++)
+			if (!strcmp(o->name, k))
+				break;
+		if (!o->name || o->val == 'C' || o->val == 'h') {
+			pr_warn("podwalld: %s:%d: unknown option \"%s\"\n",
+				path, lineno, k);
+			ret = -EINVAL;
+		} else if ((o->has_arg == required_argument) != (v != NULL) ||
+			   strtok_r(NULL, " \t", &save)) {
+			pr_warn("podwalld: %s:%d: %s %s\n", path, lineno, k,
+				v ? "takes no value here" : "needs a value");
+			ret = -EINVAL;
+		} else {
+			ret = set_opt(c, o->val, k, v ? strdup(v) : NULL);
+		}
+	}
+	free(line);
+	fclose(f);
 	return ret;
 }
 
-/* Link events: a veth came, went or changed; the content is not needed. */
+static int parse_args(struct config *c, int argc, char **argv)
+{
+	const char *config = NULL;
+	int ch, i;
+
+	/* the config file first, so that flags override it */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			config = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			config = argv[i] + 9;
+	}
+	if (read_config(c, config ?: CONFIG_DEFAULT, config != NULL))
+		return 2;
+	while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		if (ch == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (ch == 'C')
+			continue;
+		if (ch == '?' || set_opt(c, ch, opt_name(ch), optarg)) {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		pr_warn("podwalld: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
 static struct mnl_socket *link_watch(void)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
@@ -151,6 +276,34 @@ static struct mnl_socket *link_watch(void)
 	return nl;
 }
 
+/* A deleted link takes our filters with it: the agent must know, or a new
+ * link that gets the same ifindex would be thought attached. */
+static void link_events(struct pw_agent *a, struct mnl_socket *nl)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	const struct nlmsghdr *nh;
+	int n;
+
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0) {
+		/* ENOBUFS: events were lost; the reconcile after it rereads
+		 * every link, and attaching again is idempotent */
+		if (errno == ENOBUFS)
+			pw_agent_link_gone(a, 0);
+		else if (errno != EAGAIN)
+			pr_warn("podwalld: link events: %s\n", strerror(errno));
+		return;
+	}
+	for (nh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nh, n);
+	     nh = mnl_nlmsg_next(nh, &n)) {
+		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nh);
+
+		if (nh->nlmsg_type == RTM_DELLINK &&
+		    nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifi)))
+			pw_agent_link_gone(a, ifi->ifi_index);
+	}
+}
+
 static void drain(int fd)
 {
 	char buf[8192];
@@ -159,11 +312,29 @@ static void drain(int fd)
 		;
 }
 
-static int run(struct agent *a, const char *dir)
+static long long now_ms(void)
 {
-	struct pollfd fds[3];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void reconcile(struct pw_agent *a)
+{
+	char err[PW_ERR_LEN];
+
+	if (pw_agent_reconcile(a, err, sizeof(err)))
+		pr_warn("podwalld: %s; the last good state stays in force\n",
+			err);
+}
+
+static int run(struct pw_agent *a, const struct config *c)
+{
+	struct pollfd fds[POLLFDS_MAX];
 	struct mnl_socket *nl;
 	int ino, sfd, dirty = 0, ret = 0;
+	long long next_sweep = now_ms() + c->sweep_s * 1000LL;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -171,35 +342,59 @@ static int run(struct agent *a, const char *dir)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	nl = link_watch();
 	if (sfd < 0 || ino < 0 || !nl ||
-	    inotify_add_watch(ino, dir,
-			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-				      IN_DELETE | IN_CREATE) < 0) {
+	    (c->ao.manifests &&
+	     inotify_add_watch(ino, c->ao.manifests,
+			       IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+				       IN_DELETE | IN_CREATE) < 0)) {
 		ret = -errno;
-		pr_warn("podwalld: watch %s and links: %s\n", dir,
-			strerror(-ret));
+		pr_warn("podwalld: watch %s and links: %s\n",
+			c->ao.manifests ?: "-", strerror(-ret));
 		goto out;
 	}
-	fds[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
-	fds[1] = (struct pollfd){.fd = ino, .events = POLLIN};
-	fds[2] = (struct pollfd){.fd = mnl_socket_get_fd(nl), .events = POLLIN};
-	pr_info("podwalld: watching %s and this namespace's links\n", dir);
+	pr_info("podwalld: serving on %s; watching %s and this namespace's "
+		"links\n",
+		c->ao.sock_path, c->ao.manifests ?: "no manifests folder");
 	for (;;) {
-		int n = poll(fds, 3, dirty ? SETTLE_MS : -1);
+		long long now = now_ms();
+		int timeout = -1, n, nfds;
 
+		if (c->sweep_s)
+			timeout = next_sweep > now ? next_sweep - now : 0;
+		if (dirty && (timeout < 0 || timeout > SETTLE_MS))
+			timeout = SETTLE_MS;
+		fds[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		fds[1] = (struct pollfd){.fd = ino, .events = POLLIN};
+		fds[2] = (struct pollfd){.fd = mnl_socket_get_fd(nl),
+					 .events = POLLIN};
+		fds[3] = (struct pollfd){.fd = pw_agent_events_fd(a),
+					 .events = POLLIN};
+		nfds = 4 + pw_ctl_pollfds(pw_agent_ctl(a), fds + 4,
+					  POLLFDS_MAX - 4);
+		n = poll(fds, nfds, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			ret = -errno;
 			break;
 		}
+		if (c->sweep_s && now_ms() >= next_sweep) {
+			int k = pw_agent_ct_sweep(a);
+
+			if (k > 0)
+				pr_debug("podwalld: swept %d idle flows\n", k);
+			next_sweep = now_ms() + c->sweep_s * 1000LL;
+		}
 		if (n == 0) {
-			/* quiet for SETTLE_MS: handle what came */
-			dirty = 0;
-			reconcile(a);
+			if (dirty) {
+				/* quiet for SETTLE_MS: handle what came */
+				dirty = 0;
+				reconcile(a);
+			}
 			continue;
 		}
 		if (fds[0].revents & POLLIN) {
@@ -221,16 +416,12 @@ static int run(struct agent *a, const char *dir)
 			dirty = 1;
 		}
 		if (fds[2].revents & POLLIN) {
-			char buf[MNL_SOCKET_BUFFER_SIZE];
-
-			/* ENOBUFS means events were lost: a reconcile after
-			 * it rereads everything anyway */
-			if (mnl_socket_recvfrom(nl, buf, sizeof(buf)) < 0 &&
-			    errno != ENOBUFS && errno != EAGAIN)
-				pr_warn("podwalld: link events: %s\n",
-					strerror(errno));
+			link_events(a, nl);
 			dirty = 1;
 		}
+		if (fds[3].revents & POLLIN)
+			pw_agent_events(a);
+		pw_ctl_process(pw_agent_ctl(a), fds + 4, nfds - 4);
 	}
 out:
 	if (nl)
@@ -242,8 +433,26 @@ out:
 	return ret;
 }
 
+static void rm_state(const char *state_dir)
+{
+	char path[4096];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/cni", state_dir);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			unlinkat(dirfd(dir), d->d_name, 0);
+	if (dir)
+		closedir(dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/ids.json", state_dir);
+	unlink(path);
+}
+
 /* Only podwall's filters go; other tools' filters and qdiscs stay. */
-static int do_uninstall(const char *pin_dir)
+static int do_uninstall(const struct config *c)
 {
 	struct pw_podlink *pl;
 	int i, n, err, ret = 0;
@@ -259,88 +468,55 @@ static int do_uninstall(const char *pin_dir)
 			ret = err;
 	}
 	free(pl);
-	err = pw_dp_unpin(pin_dir);
+	err = pw_dp_unpin(c->ao.dp.pin_dir);
 	if (err && err != -ENOENT && !ret)
 		ret = err;
+	unlink(c->ao.sock_path);
+	rm_state(c->ao.state_dir);
 	if (!ret)
-		pr_info("podwalld: removed from %d veths and %s\n", n, pin_dir);
+		pr_info("podwalld: removed from %d veths, %s and %s\n", n,
+			c->ao.dp.pin_dir, c->ao.state_dir);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"manifests", required_argument, NULL, 'm'},
-		{"pin", required_argument, NULL, 'p'},
-		{"ct-max", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, 'o'},
-		{"uninstall", no_argument, NULL, 'u'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{},
+	struct config c = {
+		.ao =
+			{
+				.state_dir = PW_STATE_DIR_DEFAULT,
+				.sock_path = PW_CTL_SOCK_DEFAULT,
+				.dp = {.pin_dir = PW_PIN_DIR_DEFAULT},
+			},
+		.sweep_s = 10,
 	};
-	struct pw_dp_opts dpo = {.pin_dir = PW_PIN_DIR_DEFAULT};
-	const char *dir = NULL;
-	struct agent a = {};
-	bool once = false, uninstall = false;
-	int c, ret;
+	struct pw_agent *a;
+	char err[PW_ERR_LEN];
+	int ret;
 
 	pw_log_init_libbpf();
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			dir = optarg;
-			break;
-		case 'p':
-			dpo.pin_dir = optarg;
-			break;
-		case 'c':
-			dpo.ct_max = strtoul(optarg, NULL, 0);
-			break;
-		case 'o':
-			once = true;
-			break;
-		case 'u':
-			uninstall = true;
-			break;
-		case 'v':
-			pw_log_set_level(PW_LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (uninstall && optind == argc)
-		return do_uninstall(dpo.pin_dir) ? 1 : 0;
-	if (!dir || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	/* pinned maps from an earlier run are reused as they are: flows and
-	 * policy survive the restart; the programs are replaced by this
-	 * version's */
-	ret = pw_dp_load(&dpo, &a.dp);
-	ret = ret ?: pw_sync_new(&a.sync);
-	ret = ret ?: pw_sync_adopt(a.sync, a.dp);
-	ret = ret ?: pw_cluster_new(&a.cluster);
-	ret = ret ?: pw_src_manifests_new(dir, &a.src);
+	ret = parse_args(&c, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	if (c.verbose)
+		pw_log_set_level(PW_LOG_DEBUG);
+	if (c.uninstall)
+		return do_uninstall(&c) ? 1 : 0;
+	if (c.once)
+		c.ao.sock_path = NULL;
+	ret = pw_agent_new(&c.ao, &a);
 	if (ret) {
 		pr_warn("podwalld: start: %s\n", strerror(-ret));
-		goto out;
+		return 1;
 	}
-	pr_info("podwalld: datapath in %s\n", dpo.pin_dir);
-	ret = reconcile(&a);
-	if (!once)
-		ret = run(&a, dir);
-out:
-	pw_src_manifests_free(a.src);
-	pw_cluster_free(a.cluster);
-	pw_sync_free(a.sync);
-	pw_dp_close(a.dp);
-	free(a.attached);
+	pr_info("podwalld: datapath in %s, state in %s\n", c.ao.dp.pin_dir,
+		c.ao.state_dir);
+	ret = pw_agent_reconcile(a, err, sizeof(err));
+	if (ret)
+		pr_warn("podwalld: %s; the last good state stays in force\n",
+			err);
+	if (!c.once)
+		ret = run(a, &c);
+	pw_agent_free(a);
 	return ret ? 1 : 0;
 }

@@ -92,18 +92,8 @@ void pw_cluster_free(struct pw_cluster *c)
 	free(c->cids);
 	free(c->gens);
 	free(c->hostpfx);
+	pw_cluster_hints_clear(c);
 	free(c);
-}
-
-/* Smallest id >= @base not taken; ids are few, and taken rarely. */
-static __u32 alloc_id(const struct pw_cluster *c, __u32 base,
-		      bool (*used)(const struct pw_cluster *, __u32))
-{
-	__u32 id = base;
-
-	while (used(c, id))
-		id++;
-	return id;
 }
 
 static bool ep_id_used(const struct pw_cluster *c, __u32 id)
@@ -781,6 +771,7 @@ static int ident_ref(struct pw_cluster *c, const struct pw_pod *pod, __u32 *out)
 	struct pw_cport *ports;
 	struct ident *v, *id;
 	int i, n, err;
+	char *key;
 
 	err = named_ports(pod, &ports, &n);
 	if (err) {
@@ -803,7 +794,10 @@ static int ident_ref(struct pw_cluster *c, const struct pw_pod *pod, __u32 *out)
 	c->ids = v;
 	id = &v[c->nids];
 	memset(id, 0, sizeof(*id));
-	id->id = alloc_id(c, PW_ID_FIRST_USER, ident_used);
+	key = pw_hint_key_ident(pod->ns, &pod->labels, ports, n);
+	id->id = pw_hint_alloc(c, PW_HINT_IDENT, key, PW_ID_FIRST_USER,
+			       ident_used);
+	free(key);
 	id->ns = strdup(pod->ns);
 	id->ports = ports;
 	id->nports = n;
@@ -843,6 +837,7 @@ static int cidr_cmp(const struct pw_cidr *a, const struct pw_cidr *b)
 static int cidr_ref(struct pw_cluster *c, const struct pw_cidr *cidr, int delta)
 {
 	struct cidr_ident *v;
+	char *key;
 	int i;
 
 	for (i = 0; i < c->ncids; i++) {
@@ -860,8 +855,11 @@ static int cidr_ref(struct pw_cluster *c, const struct pw_cidr *cidr, int delta)
 	if (!v)
 		return -ENOMEM;
 	c->cids = v;
+	key = pw_hint_key_cidr(cidr);
 	v[c->ncids].cidr = *cidr;
-	v[c->ncids].id = alloc_id(c, PW_ID_CIDR_BASE, cidr_id_used);
+	v[c->ncids].id = pw_hint_alloc(c, PW_HINT_CIDR, key, PW_ID_CIDR_BASE,
+				       cidr_id_used);
+	free(key);
 	v[c->ncids].refs = 1;
 	c->ncids++;
 	return 1;
@@ -933,6 +931,7 @@ static int apply_netpol(struct pw_cluster *c, struct pw_netpol *np)
 {
 	bool changed = false;
 	struct np_slot *ns = NULL;
+	char *key;
 	int i, err;
 
 	if (np->nin > PW_RULE_INDEX_MAX || np->nout > PW_RULE_INDEX_MAX)
@@ -962,7 +961,10 @@ static int apply_netpol(struct pw_cluster *c, struct pw_netpol *np)
 			return -ENOMEM;
 		c->nps = ns;
 		ns = &c->nps[c->nnps];
-		ns->slot = alloc_id(c, 1, np_slot_used);
+		key = pw_hint_key_name(np->ns, np->name);
+		ns->slot =
+			pw_hint_alloc(c, PW_HINT_POLICY, key, 1, np_slot_used);
+		free(key);
 		c->nnps++;
 	}
 	/* with the new prefix set in place before its caches are built */
@@ -986,6 +988,7 @@ static int apply_pod(struct pw_cluster *c, struct pw_pod *pod)
 {
 	struct pod_slot *ps = NULL;
 	__u32 identity;
+	char *key;
 	int i, err;
 
 	for (i = 0; i < c->npods; i++) {
@@ -1011,7 +1014,9 @@ static int apply_pod(struct pw_cluster *c, struct pw_pod *pod)
 		c->pods = ps;
 		ps = &c->pods[c->npods];
 		memset(ps, 0, sizeof(*ps));
-		ps->ep_id = alloc_id(c, 1, ep_id_used);
+		key = pw_hint_key_name(pod->ns, pod->name);
+		ps->ep_id = pw_hint_alloc(c, PW_HINT_POD, key, 1, ep_id_used);
+		free(key);
 		c->npods++;
 	}
 	ps->pod = pod;

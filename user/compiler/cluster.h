@@ -93,6 +93,25 @@ struct ns_gen {
 	__u64 at; /* clock of the last pod change in the namespace */
 };
 
+/* idhints.c: ids from an earlier run, claimed back by their objects */
+enum {
+	PW_HINT_POD,
+	PW_HINT_POLICY,
+	PW_HINT_IDENT,
+	PW_HINT_CIDR,
+	PW_HINT__MAX,
+};
+
+struct pw_id_hint {
+	char *key;
+	__u32 id;
+};
+
+struct pw_id_hints {
+	struct pw_id_hint *v;
+	int n;
+};
+
 struct pw_cluster {
 	struct pw_namespace **nss;
 	int nnss;
@@ -111,6 +130,7 @@ struct pw_cluster {
 	int nhostpfx;
 	__u64 clock;	/* stamps every change */
 	__u64 cidrs_at; /* clock of the last change to the CIDR set */
+	struct pw_id_hints hints[PW_HINT__MAX];
 };
 
 /* cluster.c, for compile.c and explain.c */
@@ -127,6 +147,16 @@ const struct ident *pw_ident_get(const struct pw_cluster *c, __u32 id);
 __u32 pw_cidr_id_of(const struct pw_cluster *c, const __u8 addr[16]);
 int pw_refresh_volatile(struct pw_cluster *c);
 __u64 pw_ns_at(const struct pw_cluster *c, const char *ns);
+
+/* idhints.c */
+char *pw_hint_key_name(const char *ns, const char *name);
+char *pw_hint_key_ident(const char *ns, const struct pw_labels *l,
+			const struct pw_cport *ports, int nports);
+char *pw_hint_key_cidr(const struct pw_cidr *c);
+/* The hinted id of @key if it is free, else the smallest id >= @base that
+ * is neither used nor hinted to another key. */
+__u32 pw_hint_alloc(const struct pw_cluster *c, int kind, const char *key,
+		    __u32 base, bool (*used)(const struct pw_cluster *, __u32));
 
 static inline __u32 pw_rule_id(__u32 slot, __u8 dir, int index)
 {

@@ -69,6 +69,18 @@ int pw_cluster_delete(struct pw_cluster *c, enum pw_kind kind, const char *ns,
 
 int pw_compile(struct pw_cluster *c, struct pw_compiled *out, char *err,
 	       size_t errlen);
+/*
+ * Id hints: export the ids in use (pods, policies, identities, CIDRs) as a
+ * JSON object; import them into a fresh cluster before its objects, so
+ * each object gets its old id back. Clear once they have been claimed.
+ */
+cJSON *pw_cluster_hints_export(const struct pw_cluster *c);
+int pw_cluster_hints_import(struct pw_cluster *c, const cJSON *root);
+void pw_cluster_hints_clear(struct pw_cluster *c);
+
+/* "policies" or "identities" (CIDR ones included) as a JSON array. */
+cJSON *pw_cluster_describe(const struct pw_cluster *c, const char *what);
+
 /* Drop every cache, so the next compile starts from the model alone. */
 int pw_cluster_forget(struct pw_cluster *c);
 void pw_compiled_free(struct pw_compiled *out);

@@ -1123,7 +1123,7 @@ static int load_file(const char *path, struct pw_objects *out, char *err,
 	return ret;
 }
 
-static bool manifest_name(const char *name)
+bool pw_manifest_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -1158,7 +1158,7 @@ int pw_manifest_load_path(const char *path, struct pw_objects *out, char *err,
 	for (i = 0; i < n; i++) {
 		char file[4096];
 
-		if (!ret && manifest_name(names[i]->d_name)) {
+		if (!ret && pw_manifest_name(names[i]->d_name)) {
 			snprintf(file, sizeof(file), "%s/%s", path,
 				 names[i]->d_name);
 			ret = load_file(file, &tmp, err, errlen);
@@ -1181,5 +1181,67 @@ int pw_manifest_load_path(const char *path, struct pw_objects *out, char *err,
 		}
 	}
 	free(tmp.v);
+	return 0;
+}
+
+static int split_add(cJSON *out, const cJSON *doc)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(doc, "kind"), *it;
+	const char *k = cJSON_GetStringValue(kind);
+	size_t n = k ? strlen(k) : 0;
+
+	if (n > 4 && !strcmp(k + n - 4, "List")) {
+		cJSON_ArrayForEach(
+			it,
+			cJSON_GetObjectItemCaseSensitive(
+				doc,
+				"i"
+				"t"
+				"e"
+				"m"
+				"s")) if (!cJSON_AddItemToArray(out,
+								cJSON_Duplicate(
+									it,
+									true))) return -ENOMEM;
+		return 0;
+	}
+	return cJSON_AddItemToArray(out, cJSON_Duplicate(doc, true)) ? 0
+								     : -ENOMEM;
+}
+
+int pw_manifest_split(const char *buf, size_t len, const char *src, cJSON **out,
+		      char *err, size_t errlen)
+{
+	struct pw_objects objs = {};
+	cJSON *docs = NULL, *res, *d;
+	char yerr[256];
+	int ret;
+
+	ret = pw_manifest_load_buf(buf, len, src, &objs, err, errlen);
+	pw_objects_free(&objs);
+	if (ret)
+		return ret;
+	/* it parsed just now, the same way */
+	while (len && isspace((unsigned char)*buf))
+		buf++, len--;
+	if (len && *buf == '{') {
+		docs = cJSON_CreateArray();
+		if (docs)
+			cJSON_AddItemToArray(docs,
+					     cJSON_ParseWithLength(buf, len));
+	} else if (pw_yaml_parse(buf, len, &docs, yerr, sizeof(yerr))) {
+		snprintf(err, errlen, "%s: %s", src, yerr);
+		return -EINVAL;
+	}
+	res = cJSON_CreateArray();
+	ret = res ? 0 : -ENOMEM;
+	cJSON_ArrayForEach(d, docs) if (!ret) ret = split_add(res, d);
+	cJSON_Delete(docs);
+	if (ret) {
+		cJSON_Delete(res);
+		snprintf(err, errlen, "%s: out of memory", src);
+		return ret;
+	}
+	*out = res;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #ifndef PW_MANIFEST_H
 #define PW_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "model.h"
@@ -42,6 +43,15 @@ void pw_objects_free(struct pw_objects *objs);
 /* JSON or YAML text; YAML may hold several documents. */
 int pw_manifest_load_buf(const char *buf, size_t len, const char *src,
 			 struct pw_objects *out, char *err, size_t errlen);
+/*
+ * The objects of @buf, validated as pw_manifest_load_buf does, each as a
+ * JSON document of its own (Lists expanded): for storing them one per
+ * file. *out is a cJSON array the caller frees.
+ */
+int pw_manifest_split(const char *buf, size_t len, const char *src, cJSON **out,
+		      char *err, size_t errlen);
+/* Is this file name one a folder load reads (*.json, *.yaml, *.yml)? */
+bool pw_manifest_name(const char *name);
 /* A file, or a folder of *.json, *.yaml and *.yml files (sorted by name). */
 int pw_manifest_load_path(const char *path, struct pw_objects *out, char *err,
 			  size_t errlen);

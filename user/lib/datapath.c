@@ -365,6 +365,31 @@ int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 	return 0;
 }
 
+int pw_dp_attached(const struct pw_dp *dp, int ifindex)
+{
+	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
+							   BPF_TC_EGRESS};
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+				    .attach_point = points[i]);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+				    .priority = PW_TC_PRIO);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int err = bpf_tc_query(&hook, &opts);
+
+		if (err)
+			return err == -ENOENT || err == -EINVAL ? 0 : err;
+		if (bpf_obj_get_info_by_fd(dp->prog_fds[i], &info, &len))
+			return -errno;
+		if (opts.prog_id != info.id)
+			return 0;
+	}
+	return 1;
+}
+
 int pw_dp_detach(int ifindex)
 {
 	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
@@ -636,6 +661,11 @@ int pw_events_open(const struct pw_dp *dp, pw_event_fn fn, void *arg,
 	}
 	*out = evs;
 	return 0;
+}
+
+int pw_events_fd(const struct pw_events *evs)
+{
+	return ring_buffer__epoll_fd(evs->rb);
 }
 
 int pw_events_poll(struct pw_events *evs, int timeout_ms)

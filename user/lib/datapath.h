@@ -51,6 +51,8 @@ int pw_dp_prog_fd(const struct pw_dp *dp, int dir);
 
 /* Attach both programs to the host-side veth @ifindex (clsact). */
 int pw_dp_attach(const struct pw_dp *dp, int ifindex);
+/* 1 if both of this datapath's programs are on @ifindex, 0 if not. */
+int pw_dp_attached(const struct pw_dp *dp, int ifindex);
 /* Remove only podwall's filters; other filters and the qdisc stay. */
 int pw_dp_detach(int ifindex);
 
@@ -95,6 +97,8 @@ typedef int (*pw_event_fn)(const struct pw_flow_event *ev, void *arg);
 struct pw_events;
 int pw_events_open(const struct pw_dp *dp, pw_event_fn fn, void *arg,
 		   struct pw_events **out);
+/* An fd that polls readable when events wait. */
+int pw_events_fd(const struct pw_events *evs);
 /* Waits up to timeout_ms; returns the number of events handled or -errno. */
 int pw_events_poll(struct pw_events *evs, int timeout_ms);
 void pw_events_close(struct pw_events *evs);

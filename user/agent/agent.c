@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "addr.h"
+#include "agent_priv.h"
+#include "log.h"
+#include "names.h"
+#include "podlink.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int mkdir_p(const char *dir)
+{
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* ids.json from an earlier run: a missing file is a first start. */
+static int ids_load(struct pw_agent *a)
+{
+	FILE *f = fopen(a->ids_path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	cJSON *root;
+	int err;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	len = getdelim(&text, &cap, '\0', f);
+	fclose(f);
+	root = len > 0 ? cJSON_ParseWithLength(text, len) : NULL;
+	err = root ? pw_cluster_hints_import(a->cluster, root) : -EINVAL;
+	if (err)
+		/* ids are then new: a restart rewrites the maps, once */
+		pr_warn("%s: unreadable, ids start afresh\n", a->ids_path);
+	else
+		a->ids_saved = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	free(text);
+	return 0;
+}
+
+static void ids_save(struct pw_agent *a)
+{
+	cJSON *root = pw_cluster_hints_export(a->cluster);
+	char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+	char tmp[4200];
+	FILE *f;
+
+	cJSON_Delete(root);
+	if (!text || (a->ids_saved && !strcmp(text, a->ids_saved))) {
+		free(text);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", a->ids_path);
+	f = fopen(tmp, "we");
+	if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)) ||
+	    fclose(f) || rename(tmp, a->ids_path)) {
+		pr_warn("%s: write: %s\n", a->ids_path, strerror(errno));
+		unlink(tmp);
+		free(text);
+		return;
+	}
+	free(a->ids_saved);
+	a->ids_saved = text;
+}
+
+static void on_event(struct pw_agent *a, const struct pw_flow_event *ev);
+
+static int event_cb(const struct pw_flow_event *ev, void *arg)
+{
+	on_event(arg, ev);
+	return 0;
+}
+
+int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
+{
+	struct pw_agent *a = calloc(1, sizeof(*a));
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	a->o = *o;
+	if (asprintf(&a->applied_dir, "%s/applied", o->state_dir) < 0)
+		a->applied_dir = NULL;
+	if (asprintf(&a->ids_path, "%s/ids.json", o->state_dir) < 0)
+		a->ids_path = NULL;
+	if (!a->applied_dir || !a->ids_path) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = mkdir_p(o->state_dir) ?: mkdir_p(a->applied_dir);
+	if (err) {
+		pr_warn("state folder %s: %s\n", o->state_dir, strerror(-err));
+		goto fail;
+	}
+	/* pinned maps from an earlier run are reused as they are: flows and
+	 * policy survive the restart; the programs are replaced by this
+	 * version's, atomically, on each interface */
+	err = pw_dp_load(&o->dp, &a->dp);
+	err = err ?: pw_sync_new(&a->sync);
+	err = err ?: pw_sync_adopt(a->sync, a->dp);
+	err = err ?: pw_cluster_new(&a->cluster);
+	err = err ?: pw_objset_new(&a->set);
+	err = err ?: ids_load(a);
+	if (err)
+		goto fail;
+	if (o->manifests) {
+		err = pw_src_manifests_new(o->manifests, &a->src[a->nsrc]);
+		if (err)
+			goto fail;
+		a->nsrc++;
+	}
+	err = pw_src_manifests_new(a->applied_dir, &a->src[a->nsrc]);
+	if (err)
+		goto fail;
+	a->nsrc++;
+	/* last: it adds addresses to the pods the others describe */
+	err = pw_src_cni_new(o->state_dir, &a->cni);
+	if (err)
+		goto fail;
+	a->src[a->nsrc++] = pw_src_cni_source(a->cni);
+	err = pw_events_open(a->dp, event_cb, a, &a->evs);
+	if (err) {
+		pr_warn("flow events: %s\n", strerror(-err));
+		goto fail;
+	}
+	if (o->sock_path) {
+		err = pw_ctl_open(o->sock_path, pw_agent_request, a, &a->ctl);
+		if (err)
+			goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	pw_agent_free(a);
+	return err;
+}
+
+void pw_agent_free(struct pw_agent *a)
+{
+	int i;
+
+	if (!a)
+		return;
+	pw_ctl_close(a->ctl);
+	pw_events_close(a->evs);
+	for (i = 0; i < a->nsrc; i++)
+		a->src[i]->free(a->src[i]);
+	pw_objset_free(a->set);
+	pw_cluster_free(a->cluster);
+	pw_sync_free(a->sync);
+	pw_dp_close(a->dp);
+	if (a->have_co)
+		pw_compiled_free(&a->co);
+	free(a->attached);
+	free(a->applied_dir);
+	free(a->ids_path);
+	free(a->ids_saved);
+	free(a);
+}
+
+struct pw_ctl *pw_agent_ctl(struct pw_agent *a)
+{
+	return a->ctl;
+}
+
+static bool is_attached(const struct pw_agent *a, __u32 ifindex)
+{
+	int i;
+
+	for (i = 0; i < a->nattached; i++)
+		if (a->attached[i] == ifindex)
+			return true;
+	return false;
+}
+
+static int attach(struct pw_agent *a, __u32 ifindex)
+{
+	__u32 *v;
+	int err;
+
+	if (is_attached(a, ifindex))
+		return 0;
+	err = pw_dp_attach(a->dp, ifindex);
+	if (err)
+		return err;
+	v = realloc(a->attached, (a->nattached + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	a->attached = v;
+	v[a->nattached++] = ifindex;
+	return 0;
+}
+
+void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex)
+{
+	int i;
+
+	if (!ifindex) {
+		/* unknown which: the next reconcile attaches again */
+		a->nattached = 0;
+		return;
+	}
+	for (i = 0; i < a->nattached; i++)
+		if (a->attached[i] == ifindex)
+			a->attached[i] = a->attached[--a->nattached];
+}
+
+/* Veths no pod is bound to any more lose our programs, after the sync has
+ * taken their endpoints out. */
+static void detach_unbound(struct pw_agent *a)
+{
+	int i, j;
+
+	for (i = 0; i < a->nattached;) {
+		for (j = 0; j < a->nbinds; j++)
+			if (a->binds[j].ifindex == a->attached[i])
+				break;
+		if (j < a->nbinds) {
+			i++;
+			continue;
+		}
+		pw_dp_detach(a->attached[i]);
+		a->attached[i] = a->attached[--a->nattached];
+	}
+}
+
+static void collect(struct pw_agent *a, struct pw_objects *objs)
+{
+	char err[PW_ERR_LEN];
+	int i;
+
+	for (i = 0; i < a->nsrc; i++)
+		if (a->src[i]->collect(a->src[i], objs, err, sizeof(err)))
+			/* what it gave (its last good state) still counts */
+			pr_warn("%s\n", err);
+}
+
+int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
+{
+	struct pw_binding *binds = calloc(PW_BINDS_MAX, sizeof(*binds));
+	struct pw_objects objs = {};
+	struct pw_sync_stats st;
+	struct pw_compiled co;
+	int nb = 0, i, ret;
+	double t0 = now_ms();
+
+	a->reconciles++;
+	if (!binds) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	collect(a, &objs);
+	ret = pw_objset_replace(a->set, a->cluster, &objs);
+	if (ret) {
+		snprintf(err, errlen, "apply objects: %s", strerror(-ret));
+		goto out;
+	}
+	ret = pw_compile(a->cluster, &co, err, errlen);
+	if (ret)
+		goto out;
+	a->last_compile_ms = now_ms() - t0;
+	ret = pw_podlink_bind(&co, binds, &nb, PW_BINDS_MAX);
+	if (ret) {
+		snprintf(err, errlen, "bind pods to veths: %s", strerror(-ret));
+		pw_compiled_free(&co);
+		goto out;
+	}
+	for (i = 0; i < nb; i++) {
+		ret = attach(a, binds[i].ifindex);
+		if (ret) {
+			snprintf(err, errlen,
+				 "attach to ifindex %u (%s/%s): %s",
+				 binds[i].ifindex, binds[i].ns, binds[i].name,
+				 strerror(-ret));
+			pw_compiled_free(&co);
+			goto out;
+		}
+	}
+	ret = pw_sync_apply(a->sync, a->dp, &co, binds, nb, &st);
+	if (ret) {
+		snprintf(err, errlen, "sync to the maps: %s%s", strerror(-ret),
+			 ret == -ENOSPC || ret == -E2BIG
+				 ? " (a map is full: see podwall status)"
+				 : "");
+		pw_compiled_free(&co);
+		goto out;
+	}
+	/* binds point into co: the two move together */
+	if (a->have_co)
+		pw_compiled_free(&a->co);
+	a->co = co;
+	a->have_co = true;
+	memcpy(a->binds, binds, nb * sizeof(*binds));
+	a->nbinds = nb;
+	detach_unbound(a);
+	ids_save(a);
+	/* every object from before the restart has claimed its id by now */
+	pw_cluster_hints_clear(a->cluster);
+	pr_info("%d pods, %d here; endpoints %d changed, %d removed; policy "
+		"+%d -%d; ipcache +%d -%d; %.1f ms\n",
+		co.neps, nb, st.endpoints_changed, st.endpoints_removed,
+		st.policy_writes, st.policy_deletes, st.ipcache_writes,
+		st.ipcache_deletes, now_ms() - t0);
+out:
+	free(binds);
+	if (ret) {
+		a->reconcile_errors++;
+		snprintf(a->last_error, sizeof(a->last_error), "%s", err);
+	} else {
+		a->last_error[0] = '\0';
+	}
+	return ret;
+}
+
+const struct pw_out_ep *pw_agent_ep_at(const struct pw_agent *a,
+				       const __u8 addr[16])
+{
+	bool v4 = pw_addr_is4(addr);
+	int i;
+
+	for (i = 0; a->have_co && i < a->co.neps; i++) {
+		const struct pw_out_ep *e = &a->co.eps[i];
+
+		if (!memcmp(v4 ? e->ip4 : e->ip6, addr, 16) &&
+		    (e->flags & (v4 ? PW_EP_F_HAS_IP4 : PW_EP_F_HAS_IP6)))
+			return e;
+	}
+	return NULL;
+}
+
+const struct pw_binding *pw_agent_binding(const struct pw_agent *a,
+					  const char *ns, const char *name)
+{
+	int i;
+
+	for (i = 0; i < a->nbinds; i++)
+		if (!strcmp(a->binds[i].ns, ns) &&
+		    !strcmp(a->binds[i].name, name))
+			return &a->binds[i];
+	return NULL;
+}
+
+static void add_peer(struct pw_agent *a, cJSON *o, const char *key,
+		     const __u8 addr[16])
+{
+	const struct pw_out_ep *e = pw_agent_ep_at(a, addr);
+	char buf[300];
+
+	if (!e)
+		return;
+	snprintf(buf, sizeof(buf), "%s/%s", e->ns, e->name);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+/* One flow event to the followers, with the pods' names at both ends. */
+static void publish(struct pw_agent *a, const struct pw_flow_event *ev)
+{
+	char *line = pw_event_json(ev), *out;
+	cJSON *o;
+
+	if (!line)
+		return;
+	o = cJSON_Parse(line);
+	free(line);
+	if (!o)
+		return;
+	add_peer(a, o, "src_pod", ev->src);
+	add_peer(a, o, "dst_pod", ev->dst);
+	out = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (out)
+		pw_ctl_publish(a->ctl, PW_STREAM_FLOWS, out);
+	free(out);
+}
+
+static void on_event(struct pw_agent *a, const struct pw_flow_event *ev)
+{
+	if (a->ctl && pw_ctl_followers(a->ctl, PW_STREAM_FLOWS))
+		publish(a, ev);
+}
+
+int pw_agent_events_fd(const struct pw_agent *a)
+{
+	return pw_events_fd(a->evs);
+}
+
+void pw_agent_events(struct pw_agent *a)
+{
+	pw_events_poll(a->evs, 0);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The flow's end, as the datapath would have told it. */
+static void ct_end_event(struct pw_agent *a, const struct pw_ct_key *k,
+			 const struct pw_ct_entry *e)
+{
+	struct pw_flow_event ev = {
+		.ts_ns = mono_ns(),
+		.type = PW_EV_END,
+		.verdict = PW_VERDICT_ALLOW,
+		.dir = e->origin,
+		.proto = k->proto,
+		.ep_id = k->ep_id,
+		.rule_id = e->rule_id,
+		.peer_id = e->peer_id,
+	};
+	bool out = e->origin == PW_DIR_EGRESS;
+
+	memcpy(ev.src, out ? k->local : k->remote, 16);
+	memcpy(ev.dst, out ? k->remote : k->local, 16);
+	ev.sport = out ? k->lport : k->rport;
+	ev.dport = out ? k->rport : k->lport;
+	memcpy(ev.pkts, e->pkts, sizeof(ev.pkts));
+	memcpy(ev.bytes, e->bytes, sizeof(ev.bytes));
+	on_event(a, &ev);
+}
+
+/* At most this many per sweep; the next sweep takes the rest. */
+#define SWEEP_MAX 65536
+
+int pw_agent_ct_sweep(struct pw_agent *a)
+{
+	int fd = pw_dp_map_fd(a->dp, PW_MAP_CT), i, nk = 0, n = 0;
+	struct pw_ct_key *keys, *prev = NULL, cur, next;
+	__u64 now = mono_ns();
+	struct pw_ct_entry e;
+
+	/* keys first, deletes after: a hash map's iteration restarts when
+	 * the key it stands on goes away */
+	keys = malloc(SWEEP_MAX * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (nk < SWEEP_MAX &&
+	       !bpf_map_get_next_key(fd, prev ? &cur : NULL, &next)) {
+		cur = next;
+		prev = &cur;
+		if (!bpf_map_lookup_elem(fd, &next, &e) && e.expires_ns <= now)
+			keys[nk++] = next;
+	}
+	for (i = 0; i < nk; i++) {
+		/* a packet may have refreshed it since */
+		if (bpf_map_lookup_elem(fd, &keys[i], &e) ||
+		    e.expires_ns > mono_ns() ||
+		    bpf_map_delete_elem(fd, &keys[i]))
+			continue;
+		n++;
+		if (!(e.flags & PW_CT_F_ENDED))
+			ct_end_event(a, &keys[i], &e);
+	}
+	free(keys);
+	a->ct_swept += n;
+	return n;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The node agent's state and its one job: reconcile. It gathers objects
+ * from its sources (a manifests folder, objects applied through the
+ * control socket, pods registered by the CNI plugin), compiles them, binds
+ * pods to their host-side veths, attaches the datapath there and syncs the
+ * maps. Everything it needs to do that again after a restart is on disk:
+ * maps and programs pinned in bpffs, CNI records, applied objects and the
+ * ids in use in the state folder.
+ */
+#ifndef PW_AGENT_H
+#define PW_AGENT_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+#include "control.h"
+#include "datapath.h"
+
+#define PW_STATE_DIR_DEFAULT "/var/lib/podwall"
+
+struct pw_agent_opts {
+	const char *manifests; /* folder, or NULL */
+	const char *state_dir;
+	const char *sock_path;
+	struct pw_dp_opts dp;
+};
+
+/* streams a control client can follow */
+enum {
+	PW_STREAM_FLOWS = 1,
+};
+
+struct pw_agent;
+
+int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out);
+void pw_agent_free(struct pw_agent *a);
+/* Returns 0, or -errno with @err saying what failed. Whatever fails, the
+ * last good state stays in force. */
+int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen);
+/* A link went away: forget that our programs were on it (0: some
+ * links, unknown which). */
+void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex);
+/* Flow events waiting in the ring buffer, to the flow followers. */
+int pw_agent_events_fd(const struct pw_agent *a);
+void pw_agent_events(struct pw_agent *a);
+/* End idle flows that no packet will look up again; returns how many. */
+int pw_agent_ct_sweep(struct pw_agent *a);
+struct pw_ctl *pw_agent_ctl(struct pw_agent *a);
+
+/* api.c: one control request */
+int pw_agent_request(void *agent, struct pw_ctl_client *cl, const cJSON *req,
+		     cJSON *resp);
+
+#endif /* PW_AGENT_H */

@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The control protocol: what each request does. Every field is checked
+ * before anything changes; a request that would leave the node worse off
+ * (a policy that does not compile, a pod whose address is behind no veth)
+ * is undone, and its answer says why.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "addr.h"
+#include "agent_priv.h"
+#include "log.h"
+#include "names.h"
+
+#define PW_VERSION "0.4"
+
+static int fail(cJSON *resp, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(cJSON *resp, int err, const char *fmt, ...)
+{
+	char buf[PW_ERR_LEN + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cJSON_AddStringToObject(resp, "error", buf);
+	return err;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* Only the named fields, each of the right type. */
+static int check_fields(const cJSON *req, const char *const *known, int n,
+			cJSON *resp)
+{
+	const cJSON *f;
+	int i;
+
+	cJSON_ArrayForEach(f, req)
+	{
+		for (i = 0; i < n; i++)
+			if (!strcmp(f->string, known[i]))
+				break;
+		if (i == n)
+			return fail(resp, -EINVAL, "request.%s: unknown field",
+				    f->string);
+	}
+	return 0;
+}
+
+#define CHECK_FIELDS(req, resp, ...)                                     \
+	({                                                               \
+		static const char *const k_[] = {"op", __VA_ARGS__};     \
+		check_fields(req, k_, sizeof(k_) / sizeof(k_[0]), resp); \
+	})
+
+static int need_str(const cJSON *req, const char *k, cJSON *resp,
+		    const char **out)
+{
+	*out = str(req, k);
+	if (!*out || !**out)
+		return fail(resp, -EINVAL, "request.%s: required, a string", k);
+	return 0;
+}
+
+static int reconcile(struct pw_agent *a, cJSON *resp)
+{
+	char err[PW_ERR_LEN];
+	int ret = pw_agent_reconcile(a, err, sizeof(err));
+
+	if (ret)
+		return fail(resp, ret, "%s", err);
+	return 0;
+}
+
+/* ---- apply and delete: objects kept in <state>/applied ---- */
+
+static int obj_path(const struct pw_agent *a, const struct pw_object *o,
+		    char *buf, size_t len)
+{
+	const char *ns, *name;
+	enum pw_kind kind;
+
+	pw_object_key(o, &kind, &ns, &name);
+	/* names are DNS labels or subdomains: no '/' can reach here */
+	snprintf(buf, len, "%s/%s_%s_%s.json", a->applied_dir,
+		 pw_kind_name(kind), ns ? ns : "", name);
+	return 0;
+}
+
+struct saved {
+	char path[4096];
+	char *old; /* what the file held, NULL if it did not exist */
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+static int put_file(const char *path, const char *text)
+{
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)) ||
+	    fclose(f) || rename(tmp, path)) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err ?: -EIO;
+	}
+	return 0;
+}
+
+static void restore(struct saved *s, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i].old)
+			put_file(s[i].path, s[i].old);
+		else
+			unlink(s[i].path);
+		free(s[i].old);
+	}
+	free(s);
+}
+
+static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const char *text, *name = str(req, "name");
+	char err[PW_ERR_LEN];
+	struct saved *sv;
+	cJSON *docs, *d, *done;
+	int ret, n = 0, i;
+
+	ret = CHECK_FIELDS(req, resp, "name", "text");
+	ret = ret ?: need_str(req, "text", resp, &text);
+	if (ret)
+		return ret;
+	ret = pw_manifest_split(text, strlen(text), name ? name : "request",
+				&docs, err, sizeof(err));
+	if (ret)
+		return fail(resp, ret, "%s", err);
+	sv = calloc(cJSON_GetArraySize(docs) ?: 1, sizeof(*sv));
+	done = cJSON_AddArrayToObject(resp, "applied");
+	if (!sv || !done) {
+		free(sv);
+		cJSON_Delete(docs);
+		return -ENOMEM;
+	}
+	cJSON_ArrayForEach(d, docs)
+	{
+		struct pw_objects objs = {};
+		char *one = cJSON_PrintUnformatted(d), key[600];
+		const char *ns, *nm;
+		enum pw_kind kind;
+
+		ret = one ? pw_manifest_load_buf(one, strlen(one), "request",
+						 &objs, err, sizeof(err))
+			  : -ENOMEM;
+		if (!ret && objs.n == 1) {
+			obj_path(a, &objs.v[0], sv[n].path, sizeof(sv[n].path));
+			pw_object_key(&objs.v[0], &kind, &ns, &nm);
+			snprintf(key, sizeof(key), "%s %s%s%s",
+				 pw_kind_name(kind), ns ? ns : "",
+				 ns ? "/" : "", nm);
+			sv[n].old = slurp(sv[n].path);
+			ret = put_file(sv[n].path, one);
+			n++;
+			if (ret)
+				snprintf(err, sizeof(err), "%.300s: %s",
+					 sv[n - 1].path, strerror(-ret));
+			else
+				cJSON_AddItemToArray(done,
+						     cJSON_CreateString(key));
+		}
+		pw_objects_free(&objs);
+		free(one);
+		if (ret)
+			break;
+	}
+	cJSON_Delete(docs);
+	if (!ret) {
+		ret = pw_agent_reconcile(a, err, sizeof(err));
+		if (!ret) {
+			for (i = 0; i < n; i++)
+				free(sv[i].old);
+			free(sv);
+			return 0;
+		}
+	}
+	/* the objects before this request come back, and with them the
+	 * policy that was in force */
+	restore(sv, n);
+	cJSON_DeleteItemFromObjectCaseSensitive(resp, "applied");
+	pw_agent_reconcile(a, (char[PW_ERR_LEN]){}, PW_ERR_LEN);
+	return fail(resp, ret, "%s; nothing was applied", err);
+}
+
+static int kind_parse(const char *s, enum pw_kind *k)
+{
+	if (!strcasecmp(s, "NetworkPolicy") || !strcasecmp(s, "netpol") ||
+	    !strcasecmp(s, "networkpolicies"))
+		*k = PW_KIND_NETPOL;
+	else if (!strcasecmp(s, "Pod") || !strcasecmp(s, "pods"))
+		*k = PW_KIND_POD;
+	else if (!strcasecmp(s, "Namespace") || !strcasecmp(s, "ns") ||
+		 !strcasecmp(s, "namespaces"))
+		*k = PW_KIND_NAMESPACE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int op_delete(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const char *kind_s, *name, *ns = str(req, "namespace");
+	char path[4096], *old;
+	enum pw_kind kind;
+	int ret;
+
+	ret = CHECK_FIELDS(req, resp, "kind", "namespace", "name");
+	ret = ret ?: need_str(req, "kind", resp, &kind_s);
+	ret = ret ?: need_str(req, "name", resp, &name);
+	if (ret)
+		return ret;
+	if (kind_parse(kind_s, &kind))
+		return fail(resp, -EINVAL,
+			    "request.kind: \"%s\" is not NetworkPolicy, Pod "
+			    "or Namespace",
+			    kind_s);
+	if (kind != PW_KIND_NAMESPACE && !ns)
+		ns = "default";
+	if (strchr(name, '/') || (ns && strchr(ns, '/')))
+		return fail(resp, -EINVAL, "request.name: invalid");
+	snprintf(path, sizeof(path), "%s/%s_%s_%s.json", a->applied_dir,
+		 pw_kind_name(kind), kind == PW_KIND_NAMESPACE ? "" : ns, name);
+	old = slurp(path);
+	if (!old)
+		return fail(resp, -ENOENT,
+			    "%s %s%s%s: not applied through podwall apply "
+			    "(objects from a manifests folder go when their "
+			    "file does)",
+			    pw_kind_name(kind),
+			    kind == PW_KIND_NAMESPACE ? "" : ns,
+			    kind == PW_KIND_NAMESPACE ? "" : "/", name);
+	free(old);
+	if (unlink(path))
+		return fail(resp, -errno, "%s: %s", path, strerror(errno));
+	return reconcile(a, resp);
+}
+
+/* ---- endpoints, from the CNI plugin ---- */
+
+static cJSON *endpoint_json(const struct pw_agent *a, const struct pw_out_ep *e)
+{
+	const struct pw_binding *b = pw_agent_binding(a, e->ns, e->name);
+	char buf[PW_ADDR_STRLEN], ifn[IF_NAMESIZE];
+	cJSON *o = cJSON_CreateObject(), *ips;
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "namespace", e->ns);
+	cJSON_AddStringToObject(o, "pod", e->name);
+	cJSON_AddNumberToObject(o, "ep_id", e->ep_id);
+	cJSON_AddNumberToObject(o, "identity", e->identity);
+	ips = cJSON_AddArrayToObject(o, "ips");
+	if (e->flags & PW_EP_F_HAS_IP4)
+		cJSON_AddItemToArray(ips, cJSON_CreateString(pw_addr_str(
+						  e->ip4, buf, sizeof(buf))));
+	if (e->flags & PW_EP_F_HAS_IP6)
+		cJSON_AddItemToArray(ips, cJSON_CreateString(pw_addr_str(
+						  e->ip6, buf, sizeof(buf))));
+	cJSON_AddBoolToObject(o, "ingress_enforced",
+			      e->flags & PW_EP_F_INGRESS_ENFORCED);
+	cJSON_AddBoolToObject(o, "egress_enforced",
+			      e->flags & PW_EP_F_EGRESS_ENFORCED);
+	cJSON_AddBoolToObject(o, "local", b != NULL);
+	if (b) {
+		cJSON_AddNumberToObject(o, "ifindex", b->ifindex);
+		if (if_indextoname(b->ifindex, ifn))
+			cJSON_AddStringToObject(o, "interface", ifn);
+	}
+	return o;
+}
+
+static const struct pw_out_ep *compiled_pod(const struct pw_agent *a,
+					    const char *ns, const char *name)
+{
+	int i;
+
+	for (i = 0; a->have_co && i < a->co.neps; i++)
+		if (!strcmp(a->co.eps[i].ns, ns) &&
+		    !strcmp(a->co.eps[i].name, name))
+			return &a->co.eps[i];
+	return NULL;
+}
+
+/* The record's pod is enforced on the interface the plugin named. */
+static int endpoint_ready(const struct pw_agent *a, const cJSON *rec,
+			  cJSON *resp)
+{
+	const char *ns = str(rec, "namespace"), *pod = str(rec, "pod");
+	const char *host = str(rec, "hostIfname");
+	const struct pw_binding *b = pw_agent_binding(a, ns, pod);
+	const struct pw_out_ep *e = compiled_pod(a, ns, pod);
+	struct pw_endpoint ep;
+	char ifn[IF_NAMESIZE];
+	int r;
+
+	if (!e)
+		return fail(resp, -ENOENT, "pod %s/%s: not known to the agent",
+			    ns, pod);
+	if (!b)
+		return fail(resp, -ENODEV,
+			    "pod %s/%s: its address %s is on no veth peer of "
+			    "this node",
+			    ns, pod,
+			    cJSON_GetStringValue(cJSON_GetArrayItem(
+				    cJSON_GetObjectItem(rec, "ips"), 0)));
+	if (!if_indextoname(b->ifindex, ifn) || strcmp(ifn, host))
+		return fail(resp, -EXDEV,
+			    "pod %s/%s: its address is behind %s, not the "
+			    "plugin's hostIfname %s",
+			    ns, pod,
+			    if_indextoname(b->ifindex, ifn) ? ifn : "?", host);
+	r = pw_dp_attached(a->dp, b->ifindex);
+	if (r != 1)
+		return fail(resp, r ?: -ENOENT,
+			    "pod %s/%s: podwall is not attached to %s", ns, pod,
+			    host);
+	if (pw_dp_endpoint_get(a->dp, b->ifindex, &ep) || ep.ep_id != e->ep_id)
+		return fail(resp, -ENOENT,
+			    "pod %s/%s: no endpoint entry for %s in the "
+			    "datapath",
+			    ns, pod, host);
+	cJSON_AddItemToObject(resp, "endpoint", endpoint_json(a, e));
+	return 0;
+}
+
+static int op_endpoint_add(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const cJSON *ep = cJSON_GetObjectItemCaseSensitive(req, "endpoint");
+	char err[PW_ERR_LEN];
+	const cJSON *rec;
+	int ret;
+
+	ret = CHECK_FIELDS(req, resp, "endpoint");
+	if (ret)
+		return ret;
+	ret = pw_src_cni_add(a->cni, ep, err, sizeof(err));
+	if (ret)
+		return fail(resp, ret, "%s", err);
+	rec = pw_src_cni_find(a->cni, str(ep, "containerId"),
+			      str(ep, "ifname"));
+	ret = reconcile(a, resp);
+	ret = ret ?: endpoint_ready(a, rec, resp);
+	if (ret) {
+		/* an ADD that fails leaves nothing behind (the runtime will
+		 * DEL, or retry the ADD) */
+		pw_src_cni_del(a->cni, str(ep, "containerId"),
+			       str(ep, "ifname"));
+		pw_agent_reconcile(a, err, sizeof(err));
+	}
+	return ret;
+}
+
+static int op_endpoint_del(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const char *cid, *ifname;
+	int ret;
+
+	ret = CHECK_FIELDS(req, resp, "containerId", "ifname");
+	ret = ret ?: need_str(req, "containerId", resp, &cid);
+	ret = ret ?: need_str(req, "ifname", resp, &ifname);
+	if (ret)
+		return ret;
+	ret = pw_src_cni_del(a->cni, cid, ifname);
+	if (ret)
+		return fail(resp, ret, "endpoint %s/%s: %s", cid, ifname,
+			    strerror(-ret));
+	return reconcile(a, resp);
+}
+
+static int op_endpoint_check(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const char *cid, *ifname;
+	const cJSON *rec;
+	int ret;
+
+	ret = CHECK_FIELDS(req, resp, "containerId", "ifname");
+	ret = ret ?: need_str(req, "containerId", resp, &cid);
+	ret = ret ?: need_str(req, "ifname", resp, &ifname);
+	if (ret)
+		return ret;
+	rec = pw_src_cni_find(a->cni, cid, ifname);
+	if (!rec)
+		return fail(resp, -ENOENT,
+			    "endpoint %s/%s: not registered with the agent",
+			    cid, ifname);
+	return endpoint_ready(a, rec, resp);
+}
+
+/* ---- reading ---- */
+
+static int op_get(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const char *what;
+	cJSON *arr;
+	int ret, i;
+
+	ret = CHECK_FIELDS(req, resp, "what");
+	ret = ret ?: need_str(req, "what", resp, &what);
+	if (ret)
+		return ret;
+	if (!strcmp(what, "endpoints")) {
+		arr = cJSON_AddArrayToObject(resp, "items");
+		for (i = 0; arr && a->have_co && i < a->co.neps; i++)
+			cJSON_AddItemToArray(arr,
+					     endpoint_json(a, &a->co.eps[i]));
+		return 0;
+	}
+	if (!strcmp(what, "cni")) {
+		cJSON_AddItemToObject(
+			resp, "items",
+			cJSON_Duplicate(pw_src_cni_records(a->cni), true));
+		return 0;
+	}
+	if (strcmp(what, "policies") && strcmp(what, "identities"))
+		return fail(resp, -EINVAL,
+			    "request.what: \"%s\" is not endpoints, policies, "
+			    "identities or cni",
+			    what);
+	cJSON_AddItemToObject(resp, "items",
+			      pw_cluster_describe(a->cluster, what));
+	return 0;
+}
+
+/* Entries in a map, and its size. Hash maps have no count to read. */
+static void map_fill(cJSON *o, const char *name, int fd, size_t ksz)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char cur[64], next[64];
+	long n = 0;
+	void *prev = NULL;
+	cJSON *m;
+
+	if (ksz > sizeof(cur) || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	if (info.type != BPF_MAP_TYPE_RINGBUF &&
+	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
+	    info.type != BPF_MAP_TYPE_ARRAY)
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(cur, next, ksz);
+			prev = cur;
+			n++;
+		}
+	m = cJSON_AddObjectToObject(o, name);
+	if (!m)
+		return;
+	cJSON_AddNumberToObject(m, "entries", n);
+	cJSON_AddNumberToObject(m, "max", info.max_entries);
+}
+
+static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	static const char *const names[] = {"endpoints", "ipcache", "policy",
+					    "conntrack", "fragments"};
+	static const size_t ksz[] = {
+		sizeof(__u32), sizeof(struct pw_ipcache_key),
+		sizeof(struct pw_policy_key), sizeof(struct pw_ct_key),
+		sizeof(struct pw_frag_key)};
+	struct pw_counter cnt[PW_CNT_SLOTS];
+	cJSON *maps, *c, *reasons;
+	__u64 lost = 0;
+	int ret, i;
+
+	ret = CHECK_FIELDS(req, resp, "");
+	if (ret)
+		return ret;
+	cJSON_AddStringToObject(resp, "version", PW_VERSION);
+	cJSON_AddNumberToObject(resp, "pods", a->have_co ? a->co.neps : 0);
+	cJSON_AddNumberToObject(resp, "local_endpoints", a->nbinds);
+	cJSON_AddNumberToObject(resp, "attached_interfaces", a->nattached);
+	cJSON_AddNumberToObject(resp, "reconciles", a->reconciles);
+	cJSON_AddNumberToObject(resp, "reconcile_errors", a->reconcile_errors);
+	cJSON_AddStringToObject(resp, "last_error", a->last_error);
+	cJSON_AddNumberToObject(resp, "last_compile_ms", a->last_compile_ms);
+	cJSON_AddNumberToObject(resp, "ct_swept", a->ct_swept);
+	pw_dp_events_lost(a->dp, &lost);
+	cJSON_AddNumberToObject(resp, "events_lost", lost);
+	cJSON_AddNumberToObject(resp, "flow_followers",
+				pw_ctl_followers(a->ctl, PW_STREAM_FLOWS));
+	maps = cJSON_AddObjectToObject(resp, "maps");
+	for (i = 0; maps && i < 5; i++)
+		map_fill(maps, names[i], pw_dp_map_fd(a->dp, i), ksz[i]);
+	if (!pw_dp_counters(a->dp, 0, cnt)) {
+		c = cJSON_AddObjectToObject(resp, "counters");
+		cJSON_AddNumberToObject(c, "allowed_packets",
+					cnt[PW_CNT_ALLOWED].packets);
+		cJSON_AddNumberToObject(c, "allowed_bytes",
+					cnt[PW_CNT_ALLOWED].bytes);
+		reasons = cJSON_AddObjectToObject(c, "dropped");
+		cJSON_AddNumberToObject(c, "audit_passed_packets",
+					cnt[PW_CNT_AUDIT].packets);
+		for (i = 1; reasons && i < PW_CNT_AUDIT; i++)
+			if (cnt[i].packets)
+				cJSON_AddNumberToObject(reasons,
+							pw_drop_reason_name(i),
+							cnt[i].packets);
+	}
+	return 0;
+}
+
+static int op_trace(struct pw_agent *a, const cJSON *req, cJSON *resp)
+{
+	const char *src_s, *dst_s, *proto_s = str(req, "protocol");
+	const cJSON *port_j = cJSON_GetObjectItemCaseSensitive(req, "port");
+	struct pw_explain ex;
+	__u8 src[16], dst[16];
+	char buf[300];
+	int ret, proto = IPPROTO_TCP, port = 0, i, d;
+	cJSON *sides;
+
+	ret = CHECK_FIELDS(req, resp, "from", "to", "protocol", "port");
+	ret = ret ?: need_str(req, "from", resp, &src_s);
+	ret = ret ?: need_str(req, "to", resp, &dst_s);
+	if (ret)
+		return ret;
+	if (pw_addr_parse(src_s, src))
+		return fail(resp, -EINVAL, "request.from: not an address");
+	if (pw_addr_parse(dst_s, dst))
+		return fail(resp, -EINVAL, "request.to: not an address");
+	if (proto_s && (proto = pw_proto_parse(proto_s)) < 0)
+		return fail(resp, -EINVAL, "request.protocol: unknown \"%s\"",
+			    proto_s);
+	if (port_j) {
+		if (!cJSON_IsNumber(port_j) || port_j->valuedouble < 0 ||
+		    port_j->valuedouble > 65535)
+			return fail(resp, -EINVAL,
+				    "request.port: must be 0 to 65535");
+		port = port_j->valueint;
+	}
+	ret = pw_explain(a->cluster, src, dst, proto, port, &ex);
+	if (ret)
+		return fail(resp, ret, "trace: %s", strerror(-ret));
+	cJSON_AddStringToObject(resp, "verdict",
+				ex.allowed ? "allowed" : "denied");
+	sides = cJSON_AddObjectToObject(resp, "sides");
+	for (d = 0; sides && d < 2; d++) {
+		const struct pw_explain_side *s = d ? &ex.ingress : &ex.egress;
+		const struct pw_out_ep *e = pw_agent_ep_at(a, d ? dst : src);
+		cJSON *o = cJSON_AddObjectToObject(sides,
+						   d ? "ingress_of_destination"
+						     : "egress_of_source");
+		cJSON *rules;
+
+		if (!o)
+			break;
+		if (e) {
+			snprintf(buf, sizeof(buf), "%s/%s", e->ns, e->name);
+			cJSON_AddStringToObject(o, "pod", buf);
+		}
+		cJSON_AddBoolToObject(o, "known_pod", s->known);
+		cJSON_AddBoolToObject(o, "selected", s->selected);
+		cJSON_AddNumberToObject(o, "policies", s->npolicies);
+		cJSON_AddBoolToObject(o, "allowed", s->allowed);
+		rules = cJSON_AddArrayToObject(o, "allowed_by");
+		for (i = 0; rules && i < s->nrules; i++)
+			cJSON_AddItemToArray(
+				rules, cJSON_CreateString(pw_rule_describe(
+					       a->cluster, s->rules[i], buf,
+					       sizeof(buf))));
+	}
+	return 0;
+}
+
+static int op_flows(struct pw_agent *a, struct pw_ctl_client *cl,
+		    const cJSON *req, cJSON *resp)
+{
+	int ret = CHECK_FIELDS(req, resp, "follow");
+
+	(void)a;
+	if (ret)
+		return ret;
+	pw_ctl_follow(cl, PW_STREAM_FLOWS);
+	cJSON_AddStringToObject(resp, "stream", "flows");
+	return 0;
+}
+
+int pw_agent_request(void *agent, struct pw_ctl_client *cl, const cJSON *req,
+		     cJSON *resp)
+{
+	struct pw_agent *a = agent;
+	const char *op = str(req, "op");
+
+	if (!op)
+		return fail(resp, -EINVAL, "request.op: required, a string");
+	pr_debug("control: %s\n", op);
+	if (!strcmp(op, "ping")) {
+		cJSON_AddStringToObject(resp, "version", PW_VERSION);
+		return 0;
+	}
+	if (!strcmp(op, "apply"))
+		return op_apply(a, req, resp);
+	if (!strcmp(op, "delete"))
+		return op_delete(a, req, resp);
+	if (!strcmp(op, "endpoint-add"))
+		return op_endpoint_add(a, req, resp);
+	if (!strcmp(op, "endpoint-del"))
+		return op_endpoint_del(a, req, resp);
+	if (!strcmp(op, "endpoint-check"))
+		return op_endpoint_check(a, req, resp);
+	if (!strcmp(op, "get"))
+		return op_get(a, req, resp);
+	if (!strcmp(op, "status"))
+		return op_status(a, req, resp);
+	if (!strcmp(op, "trace"))
+		return op_trace(a, req, resp);
+	if (!strcmp(op, "flows"))
+		return op_flows(a, cl, req, resp);
+	if (!strcmp(op, "reconcile"))
+		return reconcile(a, resp);
+	return fail(resp, -EINVAL,
+		    "request.op: unknown \"%s\" (ping, apply, delete, get, "
+		    "status, trace, flows, reconcile, endpoint-add, "
+		    "endpoint-del, endpoint-check)",
+		    op);
+}

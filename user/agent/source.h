@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Where the agent's objects come from. Each reconcile asks every source,
+ * in order, for its objects; the agent then makes the cluster hold exactly
+ * their union (objset.c). A source sees what the sources before it gave,
+ * so one that knows only where a pod is (the CNI plugin, Docker) can add
+ * its addresses to a Pod that a manifest describes.
+ *
+ * A source that cannot read its input reports why and gives what it gave
+ * last time: a broken file never takes policy away.
+ */
+#ifndef PW_SOURCE_H
+#define PW_SOURCE_H
+
+#include <stddef.h>
+#include "manifest.h"
+
+struct pw_source {
+	const char *name;
+	/* Append to @objs (which it may also edit). A non-zero return with
+	 * @err set is a warning: what was appended still counts. */
+	int (*collect)(struct pw_source *s, struct pw_objects *objs, char *err,
+		       size_t errlen);
+	void (*free)(struct pw_source *s);
+};
+
+/* A folder of manifests (source_manifests.c). */
+int pw_src_manifests_new(const char *dir, struct pw_source **out);
+
+#endif /* PW_SOURCE_H */

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * podwall: the command line to a node's agent. Apply and delete policy,
+ * list what the agent knows, ask why a flow would be allowed or denied,
+ * and watch flows as they happen. Everything goes through podwalld's
+ * control socket; -o json prints the agent's answer as it is.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "agent.h"
+#include "ctl_client.h"
+
+static const char *sock_path = PW_CTL_SOCK_DEFAULT;
+static bool json_out;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: podwall [--socket PATH] COMMAND [ARGS]\n"
+		"  apply -f FILE...            apply manifests (JSON or YAML; "
+		"- is stdin)\n"
+		"  delete KIND [NS/]NAME       delete an applied object\n"
+		"  get endpoints|policies|identities|cni [-o json]\n"
+		"  status [-o json]            counters, map fill, last error\n"
+		"  trace FROM TO [PROTO[/PORT]]  would a new flow pass, and "
+		"why\n"
+		"  flows [--follow] [-n N] [-o json|table]\n"
+		"                              flow events as they happen\n"
+		"The agent's socket defaults to " PW_CTL_SOCK_DEFAULT ".\n");
+}
+
+static int connect_agent(struct pw_ctl_conn **c)
+{
+	int err = pw_ctl_connect(sock_path, 60000, c);
+
+	if (err)
+		fprintf(stderr, "podwall: %s: %s (is podwalld running?)\n",
+			sock_path, strerror(-err));
+	return err;
+}
+
+/* Send @req (consumed); on success *resp is the answer with ok true. */
+static int request(cJSON *req, cJSON **resp)
+{
+	struct pw_ctl_conn *c;
+	int err = connect_agent(&c);
+
+	if (!err) {
+		err = pw_ctl_call(c, req, resp);
+		pw_ctl_disconnect(c);
+		if (err)
+			fprintf(stderr, "podwall: agent: %s\n", strerror(-err));
+	}
+	cJSON_Delete(req);
+	if (err)
+		return err;
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(*resp, "ok"))) {
+		fprintf(stderr, "podwall: %s\n",
+			cJSON_GetStringValue(
+				cJSON_GetObjectItem(*resp, "error"))
+				?: "refused");
+		cJSON_Delete(*resp);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static cJSON *op(const char *name)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "op", name);
+	return r;
+}
+
+static void print_json(const cJSON *o)
+{
+	char *s = cJSON_Print(o);
+
+	if (s)
+		puts(s);
+	free(s);
+}
+
+static char *read_all(FILE *f)
+{
+	char *text = NULL;
+	size_t cap = 0;
+
+	if (getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		return strdup("");
+	}
+	return text;
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	int i, ret = 0, nf = 0;
+
+	for (i = 1; i < argc && !ret; i++) {
+		const char *path;
+		cJSON *req, *resp, *it;
+		char *text;
+		FILE *f;
+
+		if (!strcmp(argv[i], "-f") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "-f", 2) && argv[i][2])
+			path = argv[i] + 2;
+		else {
+			usage(stderr);
+			return 2;
+		}
+		f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+		if (!f) {
+			fprintf(stderr, "podwall: %s: %s\n", path,
+				strerror(errno));
+			return 1;
+		}
+		text = read_all(f);
+		if (f != stdin)
+			fclose(f);
+		req = op("apply");
+		cJSON_AddStringToObject(req, "name", path);
+		cJSON_AddStringToObject(req, "text", text ?: "");
+		free(text);
+		ret = request(req, &resp);
+		if (ret)
+			break;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItem(resp, "applied"))
+			printf("%s applied\n", it->valuestring);
+		cJSON_Delete(resp);
+		nf++;
+	}
+	if (!nf && !ret) {
+		usage(stderr);
+		return 2;
+	}
+	return ret ? 1 : 0;
+}
+
+static int cmd_delete(int argc, char **argv)
+{
+	char ns[256] = "default";
+	const char *name, *slash;
+	cJSON *req, *resp;
+
+	if (argc != 3) {
+		usage(stderr);
+		return 2;
+	}
+	name = argv[2];
+	slash = strchr(name, '/');
+	if (slash) {
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - name), name);
+		name = slash + 1;
+	}
+	req = op("delete");
+	cJSON_AddStringToObject(req, "kind", argv[1]);
+	cJSON_AddStringToObject(req, "namespace", ns);
+	cJSON_AddStringToObject(req, "name", name);
+	if (request(req, &resp))
+		return 1;
+	printf("%s %s deleted\n", argv[1], argv[2]);
+	cJSON_Delete(resp);
+	return 0;
+}
+
+static const char *s_of(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItem(o, k)) ?: "";
+}
+
+static double n_of(const cJSON *o, const char *k)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k));
+}
+
+static void join(const cJSON *arr, char *buf, size_t len)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (n < len)
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      it->valuestring ?: "");
+	}
+}
+
+static void labels_str(const cJSON *o, char *buf, size_t len)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(it, o)
+	{
+		if (n < len)
+			n += snprintf(buf + n, len - n, "%s%s=%s", n ? "," : "",
+				      it->string, it->valuestring ?: "");
+	}
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	const cJSON *it, *items;
+	cJSON *req, *resp;
+	char a[512], b[512];
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	req = op("get");
+	cJSON_AddStringToObject(req, "what", argv[1]);
+	if (request(req, &resp))
+		return 1;
+	items = cJSON_GetObjectItem(resp, "items");
+	if (json_out) {
+		print_json(items);
+	} else if (!strcmp(argv[1], "endpoints")) {
+		printf("%-28s %-6s %-8s %-28s %-10s %s\n", "POD", "EP",
+		       "IDENTITY", "IPS", "INTERFACE", "ENFORCED");
+		cJSON_ArrayForEach(it, items)
+		{
+			snprintf(b, sizeof(b), "%s/%s", s_of(it, "namespace"),
+				 s_of(it, "pod"));
+			join(cJSON_GetObjectItem(it, "ips"), a, sizeof(a));
+			printf("%-28s %-6.0f %-8.0f %-28s %-10s %s%s\n", b,
+			       n_of(it, "ep_id"), n_of(it, "identity"), a,
+			       cJSON_IsTrue(cJSON_GetObjectItem(it, "local"))
+				       ? s_of(it, "interface")
+				       : "(remote)",
+			       cJSON_IsTrue(cJSON_GetObjectItem(
+				       it, "ingress_enforced"))
+				       ? "ingress "
+				       : "",
+			       cJSON_IsTrue(cJSON_GetObjectItem(
+				       it, "egress_enforced"))
+				       ? "egress"
+				       : "");
+		}
+	} else if (!strcmp(argv[1], "policies")) {
+		printf("%-32s %-5s %-14s %s\n", "POLICY", "SLOT", "TYPES",
+		       "SELECTS");
+		cJSON_ArrayForEach(it, items)
+		{
+			snprintf(b, sizeof(b), "%s/%s", s_of(it, "namespace"),
+				 s_of(it, "name"));
+			join(cJSON_GetObjectItem(it, "selects"), a, sizeof(a));
+			printf("%-32s %-5.0f %-14s %s\n", b, n_of(it, "slot"),
+			       cJSON_IsTrue(cJSON_GetObjectItem(it, "ingress"))
+				       ? (cJSON_IsTrue(cJSON_GetObjectItem(
+						  it, "egress"))
+						  ? "Ingress,Egress"
+						  : "Ingress")
+				       : "Egress",
+			       a);
+		}
+	} else if (!strcmp(argv[1], "identities")) {
+		printf("%-10s %-16s %s\n", "ID", "NAMESPACE", "LABELS / CIDR");
+		cJSON_ArrayForEach(it, items)
+		{
+			labels_str(cJSON_GetObjectItem(it, "labels"), a,
+				   sizeof(a));
+			printf("%-10.0f %-16s %s\n", n_of(it, "id"),
+			       cJSON_GetObjectItem(it, "cidr")
+				       ? "(cidr)"
+				       : s_of(it, "namespace"),
+			       cJSON_GetObjectItem(it, "cidr")
+				       ? s_of(it, "cidr")
+				       : a);
+		}
+	} else {
+		print_json(items);
+	}
+	cJSON_Delete(resp);
+	return 0;
+}
+
+static int cmd_status(void)
+{
+	const cJSON *m, *it;
+	cJSON *resp;
+
+	if (request(op("status"), &resp))
+		return 1;
+	if (json_out) {
+		print_json(resp);
+		cJSON_Delete(resp);
+		return 0;
+	}
+	printf("agent %s: %.0f pods, %.0f on this node, %.0f interfaces\n",
+	       s_of(resp, "version"), n_of(resp, "pods"),
+	       n_of(resp, "local_endpoints"),
+	       n_of(resp, "attached_interfaces"));
+	printf("reconciles %.0f, failed %.0f%s%s\n", n_of(resp, "reconciles"),
+	       n_of(resp, "reconcile_errors"),
+	       *s_of(resp, "last_error") ? "; last error: " : "",
+	       s_of(resp, "last_error"));
+	printf("flow events lost %.0f; idle flows swept %.0f\n",
+	       n_of(resp, "events_lost"), n_of(resp, "ct_swept"));
+	m = cJSON_GetObjectItem(resp, "maps");
+	cJSON_ArrayForEach(it, m) printf(
+		"  map %-10s %8.0f / %-8.0f (%.1f%%)\n", it->string,
+		n_of(it, "entries"), n_of(it, "max"),
+		n_of(it, "max") ? 100 * n_of(it, "entries") / n_of(it, "max")
+				: 0);
+	m = cJSON_GetObjectItem(resp, "counters");
+	printf("allowed %.0f packets; audit-passed %.0f\n",
+	       n_of(m, "allowed_packets"), n_of(m, "audit_passed_packets"));
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(m, "dropped")) printf(
+		"  dropped %-24s %.0f\n", it->string, cJSON_GetNumberValue(it));
+	cJSON_Delete(resp);
+	return 0;
+}
+
+static int cmd_trace(int argc, char **argv)
+{
+	const cJSON *sides, *s, *r;
+	cJSON *req, *resp;
+	char proto[16] = "tcp";
+	int port = 0;
+
+	if (argc < 3 || argc > 4) {
+		usage(stderr);
+		return 2;
+	}
+	req = op("trace");
+	cJSON_AddStringToObject(req, "from", argv[1]);
+	cJSON_AddStringToObject(req, "to", argv[2]);
+	if (argc == 4) {
+		char *slash = strchr(argv[3], '/');
+
+		snprintf(proto, sizeof(proto), "%.*s",
+			 slash ? (int)(slash - argv[3]) : (int)strlen(argv[3]),
+			 argv[3]);
+		port = slash ? atoi(slash + 1) : 0;
+	}
+	cJSON_AddStringToObject(req, "protocol", proto);
+	cJSON_AddNumberToObject(req, "port", port);
+	if (request(req, &resp))
+		return 1;
+	if (json_out) {
+		print_json(resp);
+		cJSON_Delete(resp);
+		return 0;
+	}
+	printf("%s -> %s %s/%d: %s\n", argv[1], argv[2], proto, port,
+	       s_of(resp, "verdict"));
+	sides = cJSON_GetObjectItem(resp, "sides");
+	cJSON_ArrayForEach(s, sides)
+	{
+		bool sel = cJSON_IsTrue(cJSON_GetObjectItem(s, "selected"));
+
+		printf("  %s (%s): ", s->string,
+		       *s_of(s, "pod") ? s_of(s, "pod") : "not a pod here");
+		if (!sel)
+			printf("no policy selects it: allowed\n");
+		else if (cJSON_IsTrue(cJSON_GetObjectItem(s, "allowed"))) {
+			printf("allowed by");
+			cJSON_ArrayForEach(r,
+					   cJSON_GetObjectItem(s, "allowed_by"))
+				printf(" %s", r->valuestring);
+			printf("\n");
+		} else {
+			printf("%.0f policies select it, none allows this: "
+			       "denied\n",
+			       n_of(s, "policies"));
+		}
+	}
+	cJSON_Delete(resp);
+	return 0;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void flow_row(const cJSON *f)
+{
+	char src[128], dst[128];
+	const char *sp = s_of(f, "src_pod"), *dp = s_of(f, "dst_pod");
+
+	if (cJSON_GetObjectItem(f, "lost")) {
+		printf("!! %.0f flow records lost (this reader was too "
+		       "slow)\n",
+		       n_of(f, "lost"));
+		return;
+	}
+	snprintf(src, sizeof(src), "%s:%.0f", *sp ? sp : s_of(f, "src"),
+		 n_of(f, "sport"));
+	snprintf(dst, sizeof(dst), "%s:%.0f", *dp ? dp : s_of(f, "dst"),
+		 n_of(f, "dport"));
+	printf("%-8s %-9s %-30s -> %-30s %-5s %-8s %s\n", s_of(f, "type"),
+	       s_of(f, "verdict"), src, dst, s_of(f, "proto"),
+	       s_of(f, "tcp_flags"),
+	       strcmp(s_of(f, "reason"), "none") ? s_of(f, "reason") : "");
+}
+
+static int cmd_flows(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{"follow", no_argument, NULL, 'f'},
+		{"count", required_argument, NULL, 'n'},
+		{"output", required_argument, NULL, 'o'},
+		{},
+	};
+	struct pw_ctl_conn *c;
+	cJSON *req, *resp, *rec;
+	long max = -1, n = 0;
+	bool follow = false;
+	int ch, err;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "fn:o:", o, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			follow = true;
+			break;
+		case 'n':
+			max = strtol(optarg, NULL, 10);
+			break;
+		case 'o':
+			json_out = !strcmp(optarg, "json");
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!follow && max < 0) {
+		fprintf(stderr, "podwall flows: give --follow or -n N (flow "
+				"logs on disk come with the flow-log "
+				"pipeline)\n");
+		return 2;
+	}
+	if (connect_agent(&c))
+		return 1;
+	req = op("flows");
+	cJSON_AddBoolToObject(req, "follow", true);
+	err = pw_ctl_call(c, req, &resp);
+	cJSON_Delete(req);
+	if (err || !cJSON_IsTrue(cJSON_GetObjectItem(resp, "ok"))) {
+		fprintf(stderr, "podwall: flows: %s\n",
+			err ? strerror(-err) : s_of(resp, "error"));
+		cJSON_Delete(resp);
+		pw_ctl_disconnect(c);
+		return 1;
+	}
+	cJSON_Delete(resp);
+	signal(SIGINT, on_sig);
+	signal(SIGTERM, on_sig);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!json_out)
+		printf("%-8s %-9s %-30s    %-30s %-5s %-8s %s\n", "TYPE",
+		       "VERDICT", "SOURCE", "DESTINATION", "PROTO", "FLAGS",
+		       "REASON");
+	while (!stop && (max < 0 || n < max)) {
+		err = pw_ctl_next(c, 500, &rec);
+		if (err == -ETIMEDOUT || err == -EINTR)
+			continue;
+		if (err)
+			break;
+		if (json_out) {
+			char *s = cJSON_PrintUnformatted(rec);
+
+			puts(s ?: "{}");
+			free(s);
+		} else {
+			flow_row(rec);
+		}
+		cJSON_Delete(rec);
+		n++;
+	}
+	pw_ctl_disconnect(c);
+	return err && err != -ETIMEDOUT && err != -EINTR && !stop ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1, j;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			sock_path = argv[i + 1];
+			i += 2;
+		} else if (!strcmp(argv[i], "-h") ||
+			   !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	argc -= i;
+	argv += i;
+	/* -o json anywhere after the command, for all but flows */
+	for (j = 1; strcmp(argv[0], "flows") && j < argc; j++) {
+		if (!strcmp(argv[j], "-o") && j + 1 < argc) {
+			json_out = !strcmp(argv[j + 1], "json");
+			memmove(&argv[j], &argv[j + 2],
+				(argc - j - 2) * sizeof(*argv));
+			argc -= 2;
+			j--;
+		}
+	}
+	if (!strcmp(argv[0], "apply"))
+		return cmd_apply(argc, argv);
+	if (!strcmp(argv[0], "delete"))
+		return cmd_delete(argc, argv);
+	if (!strcmp(argv[0], "get"))
+		return cmd_get(argc, argv);
+	if (!strcmp(argv[0], "status"))
+		return cmd_status();
+	if (!strcmp(argv[0], "trace"))
+		return cmd_trace(argc, argv);
+	if (!strcmp(argv[0], "flows"))
+		return cmd_flows(argc, argv);
+	fprintf(stderr, "podwall: unknown command \"%s\"\n", argv[0]);
+	usage(stderr);
+	return 2;
+}

@@ -71,7 +71,15 @@ FUZZ_SRCS := $(COMPILER_SRCS) user/lib/addr.c user/lib/portrange.c \
 FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
 FUZZERS := $(BUILD)/fuzz/fuzz_manifest
 
-.PHONY: all unit-bins fuzzers bench test demo deps clean format check-format
+.PHONY: all unit-bins fuzzers bench test demo deps clean format check-format \
+	install
+
+# make install: the agent, the CLI, the CNI plugin, a systemd unit, a config
+# and a chained CNI conflist for a node (scripts/deploy/).
+PREFIX ?= /usr/local
+CNI_BIN_DIR ?= /opt/cni/bin
+CNI_CONF_DIR ?= /etc/cni/net.d
+DESTDIR ?=
 
 all: $(CMDS) $(TESTS)
 
@@ -159,6 +167,20 @@ format:
 
 check-format:
 	$(Q)git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+install: $(CMDS)
+	install -D -m 0755 $(BUILD)/podwalld $(DESTDIR)$(PREFIX)/sbin/podwalld
+	install -D -m 0755 $(BUILD)/podwall $(DESTDIR)$(PREFIX)/bin/podwall
+	install -D -m 0755 $(BUILD)/cni/podwall $(DESTDIR)$(CNI_BIN_DIR)/podwall
+	install -D -m 0644 scripts/deploy/podwalld.service \
+		$(DESTDIR)/etc/systemd/system/podwalld.service
+	install -d -m 0755 $(DESTDIR)/etc/podwall/manifests
+	[ -e $(DESTDIR)/etc/podwall/podwalld.conf ] || install -m 0644 \
+		scripts/deploy/podwalld.conf $(DESTDIR)/etc/podwall/podwalld.conf
+	install -D -m 0644 scripts/deploy/10-podwall.conflist \
+		$(DESTDIR)$(CNI_CONF_DIR)/10-podwall.conflist.example
+	install -D -m 0644 README.md \
+		$(DESTDIR)$(PREFIX)/share/doc/podwall/README.md
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Installs every Debian 12 package that podwall's build, demo and tests need,
+# Installs every Debian 12 package that podwall's build, demo and tests need
+# (the demo makes its pods with the CNI plugins, so it needs those too),
 # and mounts bpffs. Idempotent and non-interactive; run as root.
 set -euo pipefail
 
@@ -24,6 +25,8 @@ test=(
 	util-linux        # nsenter: run tools in a netns without hiding bpffs
 	python3 python3-scapy # traffic probes and crafted packets (/usr/bin/python3)
 	tcpdump           # captures in end-to-end tests
+	containernetworking-plugins # bridge, ptp, host-local: podwall's CNI
+	                  # plugin is chained after them, as on a real node
 	procps            # sysctl, pkill
 )
 

@@ -507,3 +507,59 @@ PW_TEST(ct_two_endpoints_judged_apart)
 	ASSERT_EQ(fx_ct_count(), 2, "one entry per endpoint");
 	return true;
 }
+
+struct swept {
+	int n;
+	__u64 pkts;
+	__u8 origin;
+};
+
+static void on_swept(const struct pw_ct_key *k, const struct pw_ct_entry *e,
+		     void *arg)
+{
+	struct swept *s = arg;
+
+	(void)k;
+	s->n++;
+	s->pkts += e->pkts[PW_CT_FWD] + e->pkts[PW_CT_REV];
+	s->origin = e->origin;
+}
+
+/* The agent's sweep ends idle flows that no packet looks up again, and
+ * only those: a flow whose expiry is still ahead stays, whatever else the
+ * table holds. */
+PW_TEST(ct_sweep_ends_only_expired_flows)
+{
+	struct fx_flow idle = FX_FLOW(A, "10.1.0.5", 40000, 53);
+	struct fx_flow live = FX_FLOW(A, "10.1.0.6", 40001, 53);
+	struct pw_ct_entry ci, cl;
+	struct swept s = {};
+
+	ASSERT_OK(fx_init(), "fixture");
+	ASSERT_OK(fx_ep_set(A, PW_EP_F_EGRESS_ENFORCED, 1), "endpoint");
+	ASSERT_OK(fx_allow(A, EG, PW_ID_ANY, IPPROTO_UDP, 53, 53, 7), "rule");
+	ASSERT_EQ(fx_udp(&idle, EG), FX_PASS, "idle flow's query");
+	ASSERT_EQ(fx_udp(&idle, IN), FX_PASS, "idle flow's answer");
+	ASSERT_EQ(fx_udp(&live, EG), FX_PASS, "live flow");
+	ASSERT_OK(fx_ct_get(&idle, IPPROTO_UDP, &ci), "idle entry");
+	ASSERT_OK(fx_ct_get(&live, IPPROTO_UDP, &cl), "live entry");
+	ASSERT_EQ(fx_ct_count(), 2, "two flows");
+	/* before either expires: nothing goes */
+	ASSERT_EQ(pw_dp_ct_sweep(fx.dp, ci.expires_ns - 1, on_swept, &s), 0,
+		  "nothing expired yet");
+	ASSERT_EQ(s.n, 0, "no callback");
+	/* the live one is refreshed past the idle one's expiry */
+	usleep(2000);
+	ASSERT_EQ(fx_udp(&live, EG), FX_PASS, "live flow again");
+	ASSERT_OK(fx_ct_get(&live, IPPROTO_UDP, &cl), "live entry");
+	ASSERT_TRUE(cl.expires_ns > ci.expires_ns, "live expires later");
+	ASSERT_EQ(pw_dp_ct_sweep(fx.dp, ci.expires_ns, on_swept, &s), 1,
+		  "the idle flow ends");
+	ASSERT_EQ(s.n, 1, "one callback");
+	ASSERT_EQ(s.pkts, 2, "with its counters");
+	ASSERT_EQ(s.origin, PW_DIR_EGRESS, "and its origin");
+	ASSERT_EQ(fx_ct_count(), 1, "the live one stays");
+	ASSERT_OK(fx_ct_get(&live, IPPROTO_UDP, &cl), "live entry kept");
+	ASSERT_TRUE(fx_ct_get(&idle, IPPROTO_UDP, &ci) != 0, "idle gone");
+	return true;
+}

@@ -1256,3 +1256,58 @@ PW_TEST(compile_incremental_matches_model_on_random_changes)
 			return false;
 	return true;
 }
+
+/* podwall apply stores one object per file: Lists and multi-document YAML
+ * come apart, each piece on its own parses to exactly one object, and an
+ * invalid object anywhere refuses the whole text. */
+PW_TEST(compile_manifest_split_one_object_per_document)
+{
+	static const char yaml[] =
+		"apiVersion: v1\nkind: List\nitems:\n"
+		"- {apiVersion: v1, kind: Namespace, metadata: {name: s}}\n"
+		"- apiVersion: v1\n  kind: Pod\n  metadata: {namespace: s, "
+		"name: p}\n"
+		"---\n"
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {namespace: s, name: np}\nspec: {podSelector: {}}\n";
+	static const char bad[] =
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}\n---\n"
+		"apiVersion: v1\nkind: Pod\nmetadata: {namespace: s, name: "
+		"p, labels: {a: \"b c\"}}\n";
+	static const char *const kinds[] = {"Namespace", "Pod",
+					    "NetworkPolicy"};
+	cJSON *docs = NULL, *d;
+	int i = 0, err;
+
+	err = pw_manifest_split(yaml, strlen(yaml), "y.yaml", &docs, errbuf,
+				sizeof(errbuf));
+	ASSERT_OK(err, "split");
+	ASSERT_EQ(cJSON_GetArraySize(docs), 3, "documents");
+	cJSON_ArrayForEach(d, docs)
+	{
+		struct pw_objects objs = {};
+		char *s = cJSON_PrintUnformatted(d);
+
+		err = pw_manifest_load_buf(s, strlen(s), "piece", &objs, errbuf,
+					   sizeof(errbuf));
+		free(s);
+		if (err || objs.n != 1)
+			PW_FAIL("piece %d: err %d, %d objects", i, err, objs.n);
+		pw_objects_free(&objs);
+		if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(d, "kind")),
+			   kinds[i]))
+			PW_FAIL("piece %d is not a %s", i, kinds[i]);
+		ASSERT_TRUE(!err, "piece parses alone");
+		i++;
+	}
+	cJSON_Delete(docs);
+	docs = NULL;
+	err = pw_manifest_split(bad, strlen(bad), "b.yaml", &docs, errbuf,
+				sizeof(errbuf));
+	ASSERT_EQ(err, -EINVAL, "an invalid object refuses all");
+	ASSERT_TRUE(docs == NULL, "nothing returned");
+	ASSERT_TRUE(strstr(errbuf, "b.yaml: Pod s/p: metadata.labels.a") !=
+			    NULL,
+		    "error names file, object, field");
+	return true;
+}

@@ -245,10 +245,14 @@ static void collect(struct pw_agent *a, struct pw_objects *objs)
 	char err[PW_ERR_LEN];
 	int i;
 
-	for (i = 0; i < a->nsrc; i++)
-		if (a->src[i]->collect(a->src[i], objs, err, sizeof(err)))
-			/* what it gave (its last good state) still counts */
-			pr_warn("%s\n", err);
+	a->source_error[0] = '\0';
+	for (i = 0; i < a->nsrc; i++) {
+		if (!a->src[i]->collect(a->src[i], objs, err, sizeof(err)))
+			continue;
+		/* what it gave (its last good state) still counts */
+		pr_warn("%s; its last good state stays in force\n", err);
+		snprintf(a->source_error, sizeof(a->source_error), "%s", err);
+	}
 }
 
 int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
@@ -371,8 +375,9 @@ static void add_peer(struct pw_agent *a, cJSON *o, const char *key,
 /* One flow event to the followers, with the pods' names at both ends. */
 static void publish(struct pw_agent *a, const struct pw_flow_event *ev)
 {
-	char *line = pw_event_json(ev), *out;
+	char *line = pw_event_json(ev), *out, buf[300];
 	cJSON *o;
+	int i;
 
 	if (!line)
 		return;
@@ -382,6 +387,20 @@ static void publish(struct pw_agent *a, const struct pw_flow_event *ev)
 		return;
 	add_peer(a, o, "src_pod", ev->src);
 	add_peer(a, o, "dst_pod", ev->dst);
+	for (i = 0; a->have_co && i < a->co.neps; i++) {
+		if (a->co.eps[i].ep_id != ev->ep_id)
+			continue;
+		/* where it was seen: both ends' veths see a local flow */
+		snprintf(buf, sizeof(buf), "%s/%s", a->co.eps[i].ns,
+			 a->co.eps[i].name);
+		cJSON_AddStringToObject(o, "observed_at", buf);
+		break;
+	}
+	if (ev->rule_id != PW_RULE_DEFAULT)
+		cJSON_AddStringToObject(o, "rule",
+					pw_rule_describe(a->cluster,
+							 ev->rule_id, buf,
+							 sizeof(buf)));
 	out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (out)
@@ -439,39 +458,18 @@ static void ct_end_event(struct pw_agent *a, const struct pw_ct_key *k,
 	on_event(a, &ev);
 }
 
-/* At most this many per sweep; the next sweep takes the rest. */
-#define SWEEP_MAX 65536
+static void ct_ended(const struct pw_ct_key *k, const struct pw_ct_entry *e,
+		     void *arg)
+{
+	if (!(e->flags & PW_CT_F_ENDED))
+		ct_end_event(arg, k, e);
+}
 
 int pw_agent_ct_sweep(struct pw_agent *a)
 {
-	int fd = pw_dp_map_fd(a->dp, PW_MAP_CT), i, nk = 0, n = 0;
-	struct pw_ct_key *keys, *prev = NULL, cur, next;
-	__u64 now = mono_ns();
-	struct pw_ct_entry e;
+	int n = pw_dp_ct_sweep(a->dp, mono_ns(), ct_ended, a);
 
-	/* keys first, deletes after: a hash map's iteration restarts when
-	 * the key it stands on goes away */
-	keys = malloc(SWEEP_MAX * sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	while (nk < SWEEP_MAX &&
-	       !bpf_map_get_next_key(fd, prev ? &cur : NULL, &next)) {
-		cur = next;
-		prev = &cur;
-		if (!bpf_map_lookup_elem(fd, &next, &e) && e.expires_ns <= now)
-			keys[nk++] = next;
-	}
-	for (i = 0; i < nk; i++) {
-		/* a packet may have refreshed it since */
-		if (bpf_map_lookup_elem(fd, &keys[i], &e) ||
-		    e.expires_ns > mono_ns() ||
-		    bpf_map_delete_elem(fd, &keys[i]))
-			continue;
-		n++;
-		if (!(e.flags & PW_CT_F_ENDED))
-			ct_end_event(a, &keys[i], &e);
-	}
-	free(keys);
-	a->ct_swept += n;
+	if (n > 0)
+		a->ct_swept += n;
 	return n;
 }

@@ -35,6 +35,7 @@ struct pw_agent {
 	struct pw_binding binds[PW_BINDS_MAX];
 	int nbinds;
 	char last_error[PW_ERR_LEN];
+	char source_error[PW_ERR_LEN]; /* a source that could not be read */
 	unsigned long long reconciles, reconcile_errors;
 	unsigned long long ct_swept;
 	double last_compile_ms;

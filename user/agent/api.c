@@ -185,7 +185,15 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 		ret = one ? pw_manifest_load_buf(one, strlen(one), "request",
 						 &objs, err, sizeof(err))
 			  : -ENOMEM;
-		if (!ret && objs.n == 1) {
+		if (!ret && objs.n != 1) {
+			/* split gives one object per document */
+			snprintf(err, sizeof(err),
+				 "%s: %d objects in one "
+				 "document",
+				 name ? name : "request", objs.n);
+			ret = -EINVAL;
+		}
+		if (!ret) {
 			obj_path(a, &objs.v[0], sv[n].path, sizeof(sv[n].path));
 			pw_object_key(&objs.v[0], &kind, &ns, &nm);
 			snprintf(key, sizeof(key), "%s %s%s%s",
@@ -221,6 +229,9 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	restore(sv, n);
 	cJSON_DeleteItemFromObjectCaseSensitive(resp, "applied");
 	pw_agent_reconcile(a, (char[PW_ERR_LEN]){}, PW_ERR_LEN);
+	/* the restore went well: status should still say what did not */
+	snprintf(a->last_error, sizeof(a->last_error), "apply %.100s: %.380s",
+		 name ? name : "request", err);
 	return fail(resp, ret, "%s; nothing was applied", err);
 }
 
@@ -513,6 +524,7 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	cJSON_AddNumberToObject(resp, "reconciles", a->reconciles);
 	cJSON_AddNumberToObject(resp, "reconcile_errors", a->reconcile_errors);
 	cJSON_AddStringToObject(resp, "last_error", a->last_error);
+	cJSON_AddStringToObject(resp, "source_error", a->source_error);
 	cJSON_AddNumberToObject(resp, "last_compile_ms", a->last_compile_ms);
 	cJSON_AddNumberToObject(resp, "ct_swept", a->ct_swept);
 	pw_dp_events_lost(a->dp, &lost);
@@ -626,6 +638,10 @@ int pw_agent_request(void *agent, struct pw_ctl_client *cl, const cJSON *req,
 		return fail(resp, -EINVAL, "request.op: required, a string");
 	pr_debug("control: %s\n", op);
 	if (!strcmp(op, "ping")) {
+		int ret = CHECK_FIELDS(req, resp, "");
+
+		if (ret)
+			return ret;
 		cJSON_AddStringToObject(resp, "version", PW_VERSION);
 		return 0;
 	}

@@ -199,6 +199,27 @@ static int key_cmp(const struct pw_out_policy *a, const struct pw_out_policy *b)
 	return memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
+/* A diff_set that failed at new[@upto] takes back what it wrote: entries
+ * it added go, entries it changed get their old rule again. The set is then
+ * @old, as the caller's record of it still says. */
+static void diff_undo(const struct pw_dp *dp, const struct pw_out_policy *old,
+		      int nold, const struct pw_out_policy *new, int upto,
+		      __u32 pol_id, struct pw_sync_stats *st)
+{
+	int i = 0, j;
+
+	for (j = 0; j < upto; j++) {
+		while (i < nold && key_cmp(&old[i], &new[j]) < 0)
+			i++;
+		if (i < nold && !key_cmp(&old[i], &new[j])) {
+			if (old[i].rule_id != new[j].rule_id)
+				policy_put(dp, &old[i], pol_id, st);
+		} else {
+			policy_drop(dp, &new[j], pol_id, st);
+		}
+	}
+}
+
 /*
  * Bring set @pol_id from @old to @new: first every new or changed entry,
  * then every removal. At each step the set lies between the two policies
@@ -219,8 +240,10 @@ static int diff_set(const struct pw_dp *dp, const struct pw_out_policy *old,
 		}
 		if (c > 0 || old[i].rule_id != new[j].rule_id) {
 			err = policy_put(dp, &new[j], pol_id, st);
-			if (err)
+			if (err) {
+				diff_undo(dp, old, nold, new, j, pol_id, st);
 				return err;
+			}
 		}
 		if (c == 0)
 			i++;
@@ -314,8 +337,13 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 		err = diff_set(dp, se->pol, se->npol, pol, n, pol_id, st);
 	else
 		err = diff_set(dp, NULL, 0, pol, n, pol_id, st);
-	if (err)
+	if (err) {
+		/* the set is back as it was (diff_set undid its writes): so
+		 * must the endpoint be, or a direction stays open */
+		if (known)
+			pw_dp_endpoint_set(dp, b->ifindex, &cur);
 		return err;
+	}
 	err = pw_dp_endpoint_set(dp, b->ifindex, &want);
 	if (err)
 		return err;

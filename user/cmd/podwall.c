@@ -308,6 +308,10 @@ static int cmd_status(void)
 	       n_of(resp, "reconcile_errors"),
 	       *s_of(resp, "last_error") ? "; last error: " : "",
 	       s_of(resp, "last_error"));
+	if (*s_of(resp, "source_error"))
+		printf("a source could not be read (its last good state is in "
+		       "force): %s\n",
+		       s_of(resp, "source_error"));
 	printf("flow events lost %.0f; idle flows swept %.0f\n",
 	       n_of(resp, "events_lost"), n_of(resp, "ct_swept"));
 	m = cJSON_GetObjectItem(resp, "maps");
@@ -393,8 +397,9 @@ static void on_sig(int sig)
 
 static void flow_row(const cJSON *f)
 {
-	char src[128], dst[128];
+	char src[128], dst[128], at[160];
 	const char *sp = s_of(f, "src_pod"), *dp = s_of(f, "dst_pod");
+	const char *why = s_of(f, "rule");
 
 	if (cJSON_GetObjectItem(f, "lost")) {
 		printf("!! %.0f flow records lost (this reader was too "
@@ -406,10 +411,15 @@ static void flow_row(const cJSON *f)
 		 n_of(f, "sport"));
 	snprintf(dst, sizeof(dst), "%s:%.0f", *dp ? dp : s_of(f, "dst"),
 		 n_of(f, "dport"));
-	printf("%-8s %-9s %-30s -> %-30s %-5s %-8s %s\n", s_of(f, "type"),
-	       s_of(f, "verdict"), src, dst, s_of(f, "proto"),
-	       s_of(f, "tcp_flags"),
-	       strcmp(s_of(f, "reason"), "none") ? s_of(f, "reason") : "");
+	snprintf(at, sizeof(at), "%s %s", s_of(f, "observed_at"),
+		 s_of(f, "dir"));
+	if (*s_of(f, "reason") && strcmp(s_of(f, "reason"), "none"))
+		why = s_of(f, "reason");
+	else if (!*why && !strcmp(s_of(f, "type"), "new"))
+		why = "(direction not policed)";
+	printf("%-5s %-8s %-24s %-24s -> %-24s %-5s %-12s %s\n",
+	       s_of(f, "type"), s_of(f, "verdict"), at, src, dst,
+	       s_of(f, "proto"), s_of(f, "tcp_flags"), why);
 }
 
 static int cmd_flows(int argc, char **argv)
@@ -467,9 +477,9 @@ static int cmd_flows(int argc, char **argv)
 	signal(SIGTERM, on_sig);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!json_out)
-		printf("%-8s %-9s %-30s    %-30s %-5s %-8s %s\n", "TYPE",
-		       "VERDICT", "SOURCE", "DESTINATION", "PROTO", "FLAGS",
-		       "REASON");
+		printf("%-5s %-8s %-24s %-24s    %-24s %-5s %-12s %s\n", "TYPE",
+		       "VERDICT", "SEEN AT", "SOURCE", "DESTINATION", "PROTO",
+		       "FLAGS", "RULE OR DROP REASON");
 	while (!stop && (max < 0 || n < max)) {
 		err = pw_ctl_next(c, 500, &rec);
 		if (err == -ETIMEDOUT || err == -EINTR)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
@@ -118,7 +119,7 @@ static int num(const char *name, const char *v, unsigned long max,
 	errno = 0;
 	*out = strtoul(v, &end, 0);
 	if (!*v || *end || errno || *out > max || v[0] == '-') {
-		pr_warn("podwalld: --%s: \"%s\" is not a number from 0 to "
+		pr_warn("podwalld: %s: \"%s\" is not a number from 0 to "
 			"%lu\n",
 			name, v, max);
 		return -EINVAL;
@@ -220,7 +221,11 @@ static int read_config(struct config *c, const char *path, bool must)
 				v ? "takes no value here" : "needs a value");
 			ret = -EINVAL;
 		} else {
-			ret = set_opt(c, o->val, k, v ? strdup(v) : NULL);
+			char where[4200];
+
+			snprintf(where, sizeof(where), "%s:%d: %s", path,
+				 lineno, k);
+			ret = set_opt(c, o->val, where, v ? strdup(v) : NULL);
 		}
 	}
 	free(line);
@@ -231,6 +236,7 @@ static int read_config(struct config *c, const char *path, bool must)
 static int parse_args(struct config *c, int argc, char **argv)
 {
 	const char *config = NULL;
+	char name[32];
 	int ch, i;
 
 	/* the config file first, so that flags override it */
@@ -249,7 +255,8 @@ static int parse_args(struct config *c, int argc, char **argv)
 		}
 		if (ch == 'C')
 			continue;
-		if (ch == '?' || set_opt(c, ch, opt_name(ch), optarg)) {
+		snprintf(name, sizeof(name), "--%s", opt_name(ch));
+		if (ch == '?' || set_opt(c, ch, name, optarg)) {
 			usage(stderr);
 			return 2;
 		}
@@ -504,6 +511,18 @@ int main(int argc, char **argv)
 		return do_uninstall(&c) ? 1 : 0;
 	if (c.once)
 		c.ao.sock_path = NULL;
+	if (c.ao.manifests) {
+		struct stat st;
+
+		/* before anything is loaded or pinned */
+		errno = 0;
+		if (stat(c.ao.manifests, &st) || !S_ISDIR(st.st_mode)) {
+			pr_warn("podwalld: --manifests %s: %s\n",
+				c.ao.manifests,
+				errno ? strerror(errno) : "not a folder");
+			return 1;
+		}
+	}
 	ret = pw_agent_new(&c.ao, &a);
 	if (ret) {
 		pr_warn("podwalld: start: %s\n", strerror(-ret));

@@ -1190,7 +1190,7 @@ static int split_add(cJSON *out, const cJSON *doc)
 	const char *k = cJSON_GetStringValue(kind);
 	size_t n = k ? strlen(k) : 0;
 
-	if (n > 4 && !strcmp(k + n - 4, "List")) {
+	if (n >= 4 && !strcmp(k + n - 4, "List")) {
 		cJSON_ArrayForEach(
 			it,
 			cJSON_GetObjectItemCaseSensitive(

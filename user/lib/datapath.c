@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "datapath.h" /* before the skeleton: it defines pw_config */
@@ -181,6 +183,7 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 {
 	struct podwall_bpf *skel;
 	__u32 ep_max = opts->ep_max;
+	struct statfs sfs;
 	char path[PATH_MAX];
 	struct pw_dp *dp;
 	int i, err;
@@ -216,6 +219,17 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 			err = -errno;
 			pr_warn("create pin folder %s: %s\n", opts->pin_dir,
 				strerror(-err));
+			goto fail;
+		}
+		/* libbpf says so only among five lines that end in EINVAL */
+		if (statfs(opts->pin_dir, &sfs))
+			sfs.f_type = 0;
+		if (sfs.f_type != BPF_FS_MAGIC) {
+			err = -ENOTSUP;
+			pr_warn("pin folder %s is not on a bpf filesystem: "
+				"mount one there (mount -t bpf bpf DIR) or use "
+				"a folder under /sys/fs/bpf\n",
+				opts->pin_dir);
 			goto fail;
 		}
 		for (i = 0; i < PW_MAP__MAX; i++) {
@@ -574,6 +588,42 @@ int pw_dp_policy_flush(const struct pw_dp *dp, __u32 pol_id)
 		}
 		prev = &key;
 	}
+}
+
+/* At most this many per sweep; the next sweep takes the rest. */
+#define SWEEP_MAX 65536
+
+int pw_dp_ct_sweep(const struct pw_dp *dp, __u64 now_ns, pw_ct_fn ended,
+		   void *arg)
+{
+	int fd = dp->map_fds[PW_MAP_CT], i, nk = 0, n = 0;
+	struct pw_ct_key *keys, *prev = NULL, cur, next;
+	struct pw_ct_entry e;
+
+	/* keys first, deletes after: a hash map's iteration restarts when
+	 * the key it stands on goes away */
+	keys = malloc(SWEEP_MAX * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (nk < SWEEP_MAX &&
+	       !bpf_map_get_next_key(fd, prev ? &cur : NULL, &next)) {
+		cur = next;
+		prev = &cur;
+		if (!bpf_map_lookup_elem(fd, &next, &e) &&
+		    e.expires_ns <= now_ns)
+			keys[nk++] = next;
+	}
+	for (i = 0; i < nk; i++) {
+		/* a packet may have refreshed it since */
+		if (bpf_map_lookup_elem(fd, &keys[i], &e) ||
+		    e.expires_ns > now_ns || bpf_map_delete_elem(fd, &keys[i]))
+			continue;
+		n++;
+		if (ended)
+			ended(&keys[i], &e, arg);
+	}
+	free(keys);
+	return n;
 }
 
 int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,

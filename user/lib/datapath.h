@@ -87,6 +87,17 @@ int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r);
 /* Remove every policy entry of policy set @pol_id. */
 int pw_dp_policy_flush(const struct pw_dp *dp, __u32 pol_id);
 
+/*
+ * End the flows whose expiry is at or before @now_ns (bpf_ktime_get_ns()'s
+ * clock, CLOCK_MONOTONIC): flows that went idle and that no packet will
+ * look up again. @ended (may be NULL) sees each one as it goes. Returns
+ * how many went, or -errno.
+ */
+typedef void (*pw_ct_fn)(const struct pw_ct_key *k, const struct pw_ct_entry *e,
+			 void *arg);
+int pw_dp_ct_sweep(const struct pw_dp *dp, __u64 now_ns, pw_ct_fn ended,
+		   void *arg);
+
 /* Counters of @ep_id (0: node totals), summed over CPUs. */
 int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,
 		   struct pw_counter out[PW_CNT_SLOTS]);

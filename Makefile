@@ -33,11 +33,12 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS += -fsanitize=address,undefined
 endif
 CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -Iuser/compiler -Iuser/agent \
+	-Iuser/cli \
 	-D_GNU_SOURCE
 # libbpf: loading, skeletons, TC attach. libcjson: JSON manifests, flow
 # events. libyaml: YAML manifests, mapped onto the same cJSON tree.
 # libmnl: rtnetlink, to find which veth leads to which pod.
-LDLIBS := -lbpf -lelf -lz -lcjson -lyaml -lmnl
+LDLIBS := -lbpf -lelf -lz -lcjson -lyaml -lmnl -lpthread
 
 BPF_HDRS := $(wildcard kern/*.h kern/lib/*.h)
 BPF_OBJ := $(BUILD)/kern/podwall.bpf.o
@@ -48,7 +49,11 @@ LIB_SRCS := $(wildcard user/lib/*.c)
 COMPILER_SRCS := $(wildcard user/compiler/*.c)
 # user/agent: what joins them on a node: sources, sync, control socket
 AGENT_SRCS := $(wildcard user/agent/*.c)
-LIB_HDRS := $(wildcard user/lib/*.h user/compiler/*.h user/agent/*.h) \
+# user/cli: the podwall CLI's flow reader and its filters
+CLI_SRCS := $(wildcard user/cli/*.c)
+CLI_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRCS))
+LIB_HDRS := $(wildcard user/lib/*.h user/compiler/*.h user/agent/*.h \
+	user/cli/*.h) \
 	kern/podwall_abi.h
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 COMPILER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(COMPILER_SRCS))
@@ -99,8 +104,13 @@ $(BUILD)/user/%.o: user/%.c $(LIB_HDRS) $(SKEL)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
-$(BUILD)/podwall-dp $(BUILD)/podwalld $(BUILD)/podwall: $(BUILD)/%: \
+$(BUILD)/podwall-dp $(BUILD)/podwalld: $(BUILD)/%: \
 		$(BUILD)/user/cmd/%.o $(AGENT_OBJS) $(COMPILER_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/podwall: $(BUILD)/user/cmd/podwall.o $(CLI_OBJS) $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -124,7 +134,7 @@ $(BUILD)/tests/test_bpf: $(call tobj,$(TEST_COMMON) $(TEST_BPF_SRCS)) \
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/test_lib: $(call tobj,$(TEST_COMMON) $(TEST_LIB_SRCS)) \
-		$(COMPILER_OBJS) $(LIB_OBJS)
+		$(CLI_OBJS) $(COMPILER_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -52,7 +52,7 @@ say "1. A node, and podwalld on it"
 pw_node_create || exit 1
 nsenter --net="/run/netns/$PW_NODE" "$B/podwalld" --pin "$PIN" \
 	--state-dir "$TMP/state" --socket "$SOCK" --config /dev/null \
-	--ct-max 65536 2>"$TMP/agent.log" &
+	--ct-max 65536 --flow-log "$TMP/flows" 2>"$TMP/agent.log" &
 PIDS+=($!)
 for ((i = 0; i < 50; i++)); do
 	pw status >/dev/null 2>&1 && break
@@ -153,10 +153,13 @@ kill "$FLOWPID" 2>/dev/null
 wait "$FLOWPID" 2>/dev/null
 indent <"$TMP/flows.txt"
 
-say "8. podwall status"
+say "8. podwall flows --summary, from the agent's log files (no agent needed)"
+pw flows --dir "$TMP/flows" --summary | indent
+
+say "9. podwall status"
 pw status | indent
 
-say "9. CNI DEL demo/intruder: its endpoint here goes (its Pod object stays)"
+say "10. CNI DEL demo/intruder: its endpoint here goes (its Pod object stays)"
 pw_in_node "$PY" scripts/lib/cnirun.py del "$TMP/net.conflist" \
 	demo-intruder "/run/netns/${PW_PREFIX}intruder" \
 	--cni-path "/usr/lib/cni:$B/cni" --cache "$TMP/cnicache" || exit 1

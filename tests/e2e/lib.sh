@@ -434,7 +434,8 @@ agent_start() {
 	E2E_PIN_LOADED=1
 	bg nsenter --net="/run/netns/$NODE" "$AGENT" --pin "$PIN" \
 		--state-dir "$E2E_TMP/state" --socket "$E2E_TMP/pw.sock" \
-		--config /dev/null --ct-max 4096 "$@" 2>>"$E2E_TMP/agent.log"
+		--config /dev/null --ct-max 4096 --flow-log "$E2E_TMP/flows" \
+		"$@" 2>>"$E2E_TMP/agent.log"
 	AGENT_PID=$E2E_LASTPID
 	for ((i = 0; i < 50; i++)); do
 		"$PWCLI" --socket "$E2E_TMP/pw.sock" status >/dev/null 2>&1 &&

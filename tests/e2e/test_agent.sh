@@ -47,7 +47,7 @@ start_agent() {
 	bg nsenter --net="/run/netns/$NODE" "$AGENT" --manifests "$M" \
 		--pin "$PIN" --ct-max 4096 --state-dir "$E2E_TMP/state" \
 		--socket "$E2E_TMP/pw.sock" --config /dev/null \
-		2>"$E2E_TMP/agent.log"
+		--flow-log "$E2E_TMP/flows" 2>"$E2E_TMP/agent.log"
 	APID=$E2E_LASTPID
 }
 

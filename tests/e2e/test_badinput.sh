@@ -491,7 +491,8 @@ run_agent() {
 
 	shift
 	in_node timeout 20 "$AGENT" --state-dir "$E2E_TMP/state-$name" \
-		--socket "$E2E_TMP/$name.sock" "$@" 2>"$E2E_TMP/$name.err"
+		--socket "$E2E_TMP/$name.sock" --flow-log none "$@" \
+		2>"$E2E_TMP/$name.err"
 	rc=$?
 	took=$((SECONDS - t0))
 	log "podwalld $name: exit $rc after ${took}s: $(tr '\n' '|' <"$E2E_TMP/$name.err")"

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include "addr.h"
 #include "agent_priv.h"
+#include "flowlog.h"
 #include "log.h"
 #include "names.h"
 #include "podlink.h"
@@ -80,6 +81,7 @@ static void ids_save(struct pw_agent *a)
 }
 
 static void on_event(struct pw_agent *a, const struct pw_flow_event *ev);
+static void live(void *arg, const char *line, size_t len);
 
 static int event_cb(const struct pw_flow_event *ev, void *arg)
 {
@@ -134,6 +136,11 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	if (err)
 		goto fail;
 	a->src[a->nsrc++] = pw_src_cni_source(a->cni);
+	/* losses from before this run were told by the run they hit */
+	a->ring_lost_seen = (__u64)-1;
+	err = pw_flowlog_new(&o->flows, live, a, &a->flows);
+	if (err)
+		goto fail;
 	err = pw_events_open(a->dp, event_cb, a, &a->evs);
 	if (err) {
 		pr_warn("flow events: %s\n", strerror(-err));
@@ -157,8 +164,9 @@ void pw_agent_free(struct pw_agent *a)
 
 	if (!a)
 		return;
-	pw_ctl_close(a->ctl);
 	pw_events_close(a->evs);
+	pw_flowlog_free(a->flows);
+	pw_ctl_close(a->ctl);
 	for (i = 0; i < a->nsrc; i++)
 		a->src[i]->free(a->src[i]);
 	pw_objset_free(a->set);
@@ -314,6 +322,12 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 	a->nbinds = nb;
 	detach_unbound(a);
 	ids_save(a);
+	{
+		struct pw_flowmeta *m;
+
+		if (!pw_flowmeta_build(a->cluster, &a->co, &m))
+			pw_flowlog_set_meta(a->flows, m);
+	}
 	/* every object from before the restart has claimed its id by now */
 	pw_cluster_hints_clear(a->cluster);
 	pr_info("%d pods, %d here; endpoints %d changed, %d removed; policy "
@@ -360,58 +374,35 @@ const struct pw_binding *pw_agent_binding(const struct pw_agent *a,
 	return NULL;
 }
 
-static void add_peer(struct pw_agent *a, cJSON *o, const char *key,
-		     const __u8 addr[16])
-{
-	const struct pw_out_ep *e = pw_agent_ep_at(a, addr);
-	char buf[300];
-
-	if (!e)
-		return;
-	snprintf(buf, sizeof(buf), "%s/%s", e->ns, e->name);
-	cJSON_AddStringToObject(o, key, buf);
-}
-
-/* One flow event to the followers, with the pods' names at both ends. */
-static void publish(struct pw_agent *a, const struct pw_flow_event *ev)
-{
-	char *line = pw_event_json(ev), *out, buf[300];
-	cJSON *o;
-	int i;
-
-	if (!line)
-		return;
-	o = cJSON_Parse(line);
-	free(line);
-	if (!o)
-		return;
-	add_peer(a, o, "src_pod", ev->src);
-	add_peer(a, o, "dst_pod", ev->dst);
-	for (i = 0; a->have_co && i < a->co.neps; i++) {
-		if (a->co.eps[i].ep_id != ev->ep_id)
-			continue;
-		/* where it was seen: both ends' veths see a local flow */
-		snprintf(buf, sizeof(buf), "%s/%s", a->co.eps[i].ns,
-			 a->co.eps[i].name);
-		cJSON_AddStringToObject(o, "observed_at", buf);
-		break;
-	}
-	if (ev->rule_id != PW_RULE_DEFAULT)
-		cJSON_AddStringToObject(o, "rule",
-					pw_rule_describe(a->cluster,
-							 ev->rule_id, buf,
-							 sizeof(buf)));
-	out = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	if (out)
-		pw_ctl_publish(a->ctl, PW_STREAM_FLOWS, out);
-	free(out);
-}
-
 static void on_event(struct pw_agent *a, const struct pw_flow_event *ev)
 {
-	if (a->ctl && pw_ctl_followers(a->ctl, PW_STREAM_FLOWS))
-		publish(a, ev);
+	pw_flowlog_event(a->flows, ev);
+}
+
+/* Flow records to the control socket's followers. */
+static void live(void *arg, const char *line, size_t len)
+{
+	struct pw_agent *a = arg;
+
+	(void)len;
+	if (a->ctl)
+		pw_ctl_publish(a->ctl, PW_STREAM_FLOWS, line);
+}
+
+void pw_agent_tick(struct pw_agent *a)
+{
+	__u64 lost = 0;
+
+	/* what the ring buffer lost, as a record where it happened */
+	if (!pw_dp_events_lost(a->dp, &lost) && lost > a->ring_lost_seen) {
+		if (a->ring_lost_seen != (__u64)-1)
+			pw_flowlog_lost(a->flows, lost - a->ring_lost_seen,
+					"ring-buffer");
+		a->ring_lost_seen = lost;
+	} else if (a->ring_lost_seen == (__u64)-1) {
+		a->ring_lost_seen = lost;
+	}
+	pw_flowlog_tick(a->flows);
 }
 
 int pw_agent_events_fd(const struct pw_agent *a)

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include "control.h"
 #include "datapath.h"
+#include "flowlog.h"
 
 #define PW_STATE_DIR_DEFAULT "/var/lib/podwall"
 
@@ -23,6 +24,7 @@ struct pw_agent_opts {
 	const char *state_dir;
 	const char *sock_path;
 	struct pw_dp_opts dp;
+	struct pw_flowlog_opts flows;
 };
 
 /* streams a control client can follow */
@@ -43,6 +45,8 @@ void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex);
 /* Flow events waiting in the ring buffer, to the flow followers. */
 int pw_agent_events_fd(const struct pw_agent *a);
 void pw_agent_events(struct pw_agent *a);
+/* Every ~200 ms: folded flow records, ring-buffer losses, file flush. */
+void pw_agent_tick(struct pw_agent *a);
 /* End idle flows that no packet will look up again; returns how many. */
 int pw_agent_ct_sweep(struct pw_agent *a);
 struct pw_ctl *pw_agent_ctl(struct pw_agent *a);

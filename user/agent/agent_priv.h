@@ -5,6 +5,7 @@
 
 #include "agent.h"
 #include "compile.h"
+#include "flowlog.h"
 #include "objset.h"
 #include "source.h"
 #include "source_cni.h"
@@ -27,6 +28,8 @@ struct pw_agent {
 	struct pw_src_cni *cni;
 	struct pw_ctl *ctl;
 	struct pw_events *evs;
+	struct pw_flowlog *flows;
+	__u64 ring_lost_seen;
 	__u32 *attached; /* ifindexes our programs are on */
 	int nattached;
 	/* the last reconcile's result, for requests to read */

@@ -531,6 +531,19 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	cJSON_AddNumberToObject(resp, "events_lost", lost);
 	cJSON_AddNumberToObject(resp, "flow_followers",
 				pw_ctl_followers(a->ctl, PW_STREAM_FLOWS));
+	{
+		struct pw_flowlog_stats fs;
+		cJSON *f = cJSON_AddObjectToObject(resp, "flow_log");
+
+		pw_flowlog_stats(a->flows, &fs);
+		cJSON_AddNumberToObject(f, "records", fs.records);
+		cJSON_AddNumberToObject(f, "folded", fs.folded);
+		cJSON_AddNumberToObject(f, "lost", fs.lost);
+		cJSON_AddNumberToObject(f, "bytes", fs.bytes);
+		cJSON_AddNumberToObject(f, "rotations", fs.rotations);
+		cJSON_AddNumberToObject(f, "write_errors", fs.write_errors);
+		cJSON_AddStringToObject(f, "dir", a->o.flows.dir ?: "");
+	}
 	maps = cJSON_AddObjectToObject(resp, "maps");
 	for (i = 0; maps && i < 5; i++)
 		map_fill(maps, names[i], pw_dp_map_fd(a->dp, i), ksz[i]);
@@ -615,16 +628,38 @@ static int op_trace(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	return 0;
 }
 
+static void add_record(void *arg, const char *line, size_t len)
+{
+	cJSON *o = cJSON_ParseWithLength(line, len);
+
+	if (o)
+		cJSON_AddItemToArray(arg, o);
+}
+
+/* "last": N recent records in the answer; "follow": the stream after it. */
 static int op_flows(struct pw_agent *a, struct pw_ctl_client *cl,
 		    const cJSON *req, cJSON *resp)
 {
-	int ret = CHECK_FIELDS(req, resp, "follow");
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(req, "last");
+	const cJSON *follow = cJSON_GetObjectItemCaseSensitive(req, "follow");
+	int ret = CHECK_FIELDS(req, resp, "follow", "last");
+	cJSON *arr;
 
-	(void)a;
 	if (ret)
 		return ret;
-	pw_ctl_follow(cl, PW_STREAM_FLOWS);
-	cJSON_AddStringToObject(resp, "stream", "flows");
+	if (last && (!cJSON_IsNumber(last) || last->valuedouble < 0 ||
+		     last->valuedouble > 1e7))
+		return fail(resp, -EINVAL,
+			    "request.last: must be a number of records");
+	if (follow && !cJSON_IsBool(follow))
+		return fail(resp, -EINVAL, "request.follow: must be a boolean");
+	arr = cJSON_AddArrayToObject(resp, "records");
+	if (last && arr)
+		pw_flowlog_last(a->flows, last->valueint, add_record, arr);
+	if (cJSON_IsTrue(follow)) {
+		pw_ctl_follow(cl, PW_STREAM_FLOWS);
+		cJSON_AddStringToObject(resp, "stream", "flows");
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "agent.h"
+#include "cli.h"
 #include "ctl_client.h"
 
 static const char *sock_path = PW_CTL_SOCK_DEFAULT;
@@ -30,8 +31,10 @@ static void usage(FILE *f)
 		"  status [-o json]            counters, map fill, last error\n"
 		"  trace FROM TO [PROTO[/PORT]]  would a new flow pass, and "
 		"why\n"
-		"  flows [--follow] [-n N] [-o json|table]\n"
-		"                              flow events as they happen\n"
+		"  flows [--follow] [--last N] [filters] [-o "
+		"table|compact|json]\n"
+		"        [--summary] [--file F | --dir D]  flow records "
+		"(flows --help)\n"
 		"The agent's socket defaults to " PW_CTL_SOCK_DEFAULT ".\n");
 }
 
@@ -312,6 +315,12 @@ static int cmd_status(void)
 		printf("a source could not be read (its last good state is in "
 		       "force): %s\n",
 		       s_of(resp, "source_error"));
+	m = cJSON_GetObjectItem(resp, "flow_log");
+	printf("flow log: %.0f records (%.0f denies folded), %.0f lost, "
+	       "%.0f rotations, %.0f write errors, in %s\n",
+	       n_of(m, "records"), n_of(m, "folded"), n_of(m, "lost"),
+	       n_of(m, "rotations"), n_of(m, "write_errors"),
+	       *s_of(m, "dir") ? s_of(m, "dir") : "(no files)");
 	printf("flow events lost %.0f; idle flows swept %.0f\n",
 	       n_of(resp, "events_lost"), n_of(resp, "ct_swept"));
 	m = cJSON_GetObjectItem(resp, "maps");
@@ -387,120 +396,6 @@ static int cmd_trace(int argc, char **argv)
 	return 0;
 }
 
-static volatile sig_atomic_t stop;
-
-static void on_sig(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void flow_row(const cJSON *f)
-{
-	char src[128], dst[128], at[160];
-	const char *sp = s_of(f, "src_pod"), *dp = s_of(f, "dst_pod");
-	const char *why = s_of(f, "rule");
-
-	if (cJSON_GetObjectItem(f, "lost")) {
-		printf("!! %.0f flow records lost (this reader was too "
-		       "slow)\n",
-		       n_of(f, "lost"));
-		return;
-	}
-	snprintf(src, sizeof(src), "%s:%.0f", *sp ? sp : s_of(f, "src"),
-		 n_of(f, "sport"));
-	snprintf(dst, sizeof(dst), "%s:%.0f", *dp ? dp : s_of(f, "dst"),
-		 n_of(f, "dport"));
-	snprintf(at, sizeof(at), "%s %s", s_of(f, "observed_at"),
-		 s_of(f, "dir"));
-	if (*s_of(f, "reason") && strcmp(s_of(f, "reason"), "none"))
-		why = s_of(f, "reason");
-	else if (!*why && !strcmp(s_of(f, "type"), "new"))
-		why = "(direction not policed)";
-	printf("%-5s %-8s %-24s %-24s -> %-24s %-5s %-12s %s\n",
-	       s_of(f, "type"), s_of(f, "verdict"), at, src, dst,
-	       s_of(f, "proto"), s_of(f, "tcp_flags"), why);
-}
-
-static int cmd_flows(int argc, char **argv)
-{
-	static const struct option o[] = {
-		{"follow", no_argument, NULL, 'f'},
-		{"count", required_argument, NULL, 'n'},
-		{"output", required_argument, NULL, 'o'},
-		{},
-	};
-	struct pw_ctl_conn *c;
-	cJSON *req, *resp, *rec;
-	long max = -1, n = 0;
-	bool follow = false;
-	int ch, err;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "fn:o:", o, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			follow = true;
-			break;
-		case 'n':
-			max = strtol(optarg, NULL, 10);
-			break;
-		case 'o':
-			json_out = !strcmp(optarg, "json");
-			break;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!follow && max < 0) {
-		fprintf(stderr, "podwall flows: give --follow or -n N (flow "
-				"logs on disk come with the flow-log "
-				"pipeline)\n");
-		return 2;
-	}
-	if (connect_agent(&c))
-		return 1;
-	req = op("flows");
-	cJSON_AddBoolToObject(req, "follow", true);
-	err = pw_ctl_call(c, req, &resp);
-	cJSON_Delete(req);
-	if (err || !cJSON_IsTrue(cJSON_GetObjectItem(resp, "ok"))) {
-		fprintf(stderr, "podwall: flows: %s\n",
-			err ? strerror(-err) : s_of(resp, "error"));
-		cJSON_Delete(resp);
-		pw_ctl_disconnect(c);
-		return 1;
-	}
-	cJSON_Delete(resp);
-	signal(SIGINT, on_sig);
-	signal(SIGTERM, on_sig);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!json_out)
-		printf("%-5s %-8s %-24s %-24s    %-24s %-5s %-12s %s\n", "TYPE",
-		       "VERDICT", "SEEN AT", "SOURCE", "DESTINATION", "PROTO",
-		       "FLAGS", "RULE OR DROP REASON");
-	while (!stop && (max < 0 || n < max)) {
-		err = pw_ctl_next(c, 500, &rec);
-		if (err == -ETIMEDOUT || err == -EINTR)
-			continue;
-		if (err)
-			break;
-		if (json_out) {
-			char *s = cJSON_PrintUnformatted(rec);
-
-			puts(s ?: "{}");
-			free(s);
-		} else {
-			flow_row(rec);
-		}
-		cJSON_Delete(rec);
-		n++;
-	}
-	pw_ctl_disconnect(c);
-	return err && err != -ETIMEDOUT && err != -EINTR && !stop ? 1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	int i = 1, j;
@@ -545,7 +440,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[0], "trace"))
 		return cmd_trace(argc, argv);
 	if (!strcmp(argv[0], "flows"))
-		return cmd_flows(argc, argv);
+		return pw_cli_flows(argc, argv, sock_path);
 	fprintf(stderr, "podwall: unknown command \"%s\"\n", argv[0]);
 	usage(stderr);
 	return 2;

@@ -34,6 +34,8 @@
 #define CONFIG_DEFAULT "/etc/podwall/podwalld.conf"
 /* changes that arrive together are handled together */
 #define SETTLE_MS      50
+/* folded flow records, ring-buffer losses, file flushes */
+#define TICK_MS	       200
 #define POLLFDS_MAX    (5 + PW_CTL_CLIENTS_MAX + 1)
 
 struct config {
@@ -61,6 +63,22 @@ static void usage(FILE *f)
 		"  --policy-max N     policy entries (default 262144)\n"
 		"  --ipcache-max N    address entries (default 65536)\n"
 		"  --endpoints-max N  endpoints on this node (default 4096)\n"
+		"  --flow-log DIR     flow records as JSON Lines in "
+		"DIR/" PW_FLOW_LOG_FILE "\n"
+		"                     (default " PW_FLOW_LOG_DIR_DEFAULT
+		"; none: no files)\n"
+		"  --flow-log-max-mb N  rotate past N MiB (default 100); "
+		"rotated files\n"
+		"                     are gzip-compressed\n"
+		"  --flow-log-keep N  rotated files kept (default 10)\n"
+		"  --flow-aggregate SECS  fold repeated denies of one "
+		"source, destination,\n"
+		"                     port and reason within SECS into one "
+		"record with\n"
+		"                     a count (default 5; 0: off)\n"
+		"  --flow-ring N      recent records kept for podwall flows "
+		"--last\n"
+		"                     (default 10000)\n"
 		"  --ct-sweep SECS    end idle flows every SECS seconds "
 		"(default 10;\n"
 		"                     0: never)\n"
@@ -93,6 +111,11 @@ static const struct option opts[] = {
 	{"policy-max", required_argument, NULL, 'P'},
 	{"ipcache-max", required_argument, NULL, 'I'},
 	{"endpoints-max", required_argument, NULL, 'E'},
+	{"flow-log", required_argument, NULL, 'F'},
+	{"flow-log-max-mb", required_argument, NULL, 'M'},
+	{"flow-log-keep", required_argument, NULL, 'K'},
+	{"flow-aggregate", required_argument, NULL, 'A'},
+	{"flow-ring", required_argument, NULL, 'R'},
 	{"config", required_argument, NULL, 'C'},
 	{"once", no_argument, NULL, 'o'},
 	{"uninstall", no_argument, NULL, 'u'},
@@ -164,6 +187,29 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 		if (num(name, v, 1U << 20, &n))
 			return -EINVAL;
 		c->ao.dp.ep_max = n;
+		break;
+	case 'F':
+		c->ao.flows.dir = strcmp(v, "none") ? v : NULL;
+		break;
+	case 'M':
+		if (num(name, v, 1U << 20, &n) || !n)
+			return -EINVAL;
+		c->ao.flows.max_bytes = (size_t)n << 20;
+		break;
+	case 'K':
+		if (num(name, v, 100000, &n))
+			return -EINVAL;
+		c->ao.flows.keep = n;
+		break;
+	case 'A':
+		if (num(name, v, 3600, &n))
+			return -EINVAL;
+		c->ao.flows.aggregate_ms = n * 1000;
+		break;
+	case 'R':
+		if (num(name, v, 1U << 22, &n))
+			return -EINVAL;
+		c->ao.flows.ring = n;
 		break;
 	case 'w':
 		if (num(name, v, 86400, &n))
@@ -342,14 +388,14 @@ static int run(struct pw_agent *a, const struct config *c)
 	struct mnl_socket *nl;
 	int ino, sfd, dirty = 0, ret = 0;
 	long long next_sweep = now_ms() + c->sweep_s * 1000LL;
+	long long next_tick = now_ms() + TICK_MS, dirty_at = 0;
 	sigset_t mask;
 
+	/* blocked in main(), before any thread exists */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	nl = link_watch();
@@ -372,8 +418,16 @@ static int run(struct pw_agent *a, const struct config *c)
 
 		if (c->sweep_s)
 			timeout = next_sweep > now ? next_sweep - now : 0;
-		if (dirty && (timeout < 0 || timeout > SETTLE_MS))
-			timeout = SETTLE_MS;
+		if (timeout < 0 || next_tick - now < timeout)
+			timeout = next_tick > now ? next_tick - now : 0;
+		if (dirty) {
+			long long left = dirty_at + SETTLE_MS - now;
+
+			if (left < 0)
+				left = 0;
+			if (timeout < 0 || left < timeout)
+				timeout = left;
+		}
 		fds[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
 		fds[1] = (struct pollfd){.fd = ino, .events = POLLIN};
 		fds[2] = (struct pollfd){.fd = mnl_socket_get_fd(nl),
@@ -389,6 +443,10 @@ static int run(struct pw_agent *a, const struct config *c)
 			ret = -errno;
 			break;
 		}
+		if (now_ms() >= next_tick) {
+			pw_agent_tick(a);
+			next_tick = now_ms() + TICK_MS;
+		}
 		if (c->sweep_s && now_ms() >= next_sweep) {
 			int k = pw_agent_ct_sweep(a);
 
@@ -396,14 +454,13 @@ static int run(struct pw_agent *a, const struct config *c)
 				pr_debug("podwalld: swept %d idle flows\n", k);
 			next_sweep = now_ms() + c->sweep_s * 1000LL;
 		}
-		if (n == 0) {
-			if (dirty) {
-				/* quiet for SETTLE_MS: handle what came */
-				dirty = 0;
-				reconcile(a);
-			}
-			continue;
+		if (dirty && now_ms() >= dirty_at + SETTLE_MS) {
+			/* quiet for SETTLE_MS: handle what came */
+			dirty = 0;
+			reconcile(a);
 		}
+		if (n == 0)
+			continue;
 		if (fds[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -421,10 +478,12 @@ static int run(struct pw_agent *a, const struct config *c)
 		if (fds[1].revents & POLLIN) {
 			drain(ino);
 			dirty = 1;
+			dirty_at = now_ms();
 		}
 		if (fds[2].revents & POLLIN) {
 			link_events(a, nl);
 			dirty = 1;
+			dirty_at = now_ms();
 		}
 		if (fds[3].revents & POLLIN)
 			pw_agent_events(a);
@@ -497,8 +556,17 @@ int main(int argc, char **argv)
 			},
 		.sweep_s = 10,
 	};
+
+	c.ao.flows = (struct pw_flowlog_opts){
+		.dir = PW_FLOW_LOG_DIR_DEFAULT,
+		.max_bytes = 100U << 20,
+		.keep = 10,
+		.aggregate_ms = 5000,
+		.ring = 10000,
+	};
 	struct pw_agent *a;
 	char err[PW_ERR_LEN];
+	sigset_t mask;
 	int ret;
 
 	pw_log_init_libbpf();
@@ -523,6 +591,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Every thread inherits this mask: the flow log's compressor must not
+	 * take a SIGTERM meant for the signalfd in run(). */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	ret = pw_agent_new(&c.ao, &a);
 	if (ret) {
 		pr_warn("podwalld: start: %s\n", strerror(-ret));

@@ -81,6 +81,19 @@ void pw_cluster_hints_clear(struct pw_cluster *c);
 /* "policies" or "identities" (CIDR ones included) as a JSON array. */
 cJSON *pw_cluster_describe(const struct pw_cluster *c, const char *what);
 
+/* For flow records: a pod's labels, every policy's slot and name, every
+ * CIDR identity. */
+const struct pw_labels *pw_cluster_pod_labels(const struct pw_cluster *c,
+					      const char *ns, const char *name);
+int pw_cluster_policy_names(const struct pw_cluster *c,
+			    void (*fn)(__u32 slot, const char *ns,
+				       const char *name, void *arg),
+			    void *arg);
+int pw_cluster_cidr_ids(const struct pw_cluster *c,
+			void (*fn)(__u32 id, const struct pw_cidr *cidr,
+				   void *arg),
+			void *arg);
+
 /* Drop every cache, so the next compile starts from the model alone. */
 int pw_cluster_forget(struct pw_cluster *c);
 void pw_compiled_free(struct pw_compiled *out);

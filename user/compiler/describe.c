@@ -118,3 +118,39 @@ cJSON *pw_cluster_describe(const struct pw_cluster *c, const char *what)
 		identities(c, arr);
 	return arr;
 }
+
+const struct pw_labels *pw_cluster_pod_labels(const struct pw_cluster *c,
+					      const char *ns, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->npods; i++)
+		if (!strcmp(c->pods[i].pod->ns, ns) &&
+		    !strcmp(c->pods[i].pod->name, name))
+			return &c->pods[i].pod->labels;
+	return NULL;
+}
+
+int pw_cluster_policy_names(const struct pw_cluster *c,
+			    void (*fn)(__u32 slot, const char *ns,
+				       const char *name, void *arg),
+			    void *arg)
+{
+	int i;
+
+	for (i = 0; i < c->nnps; i++)
+		fn(c->nps[i].slot, c->nps[i].np->ns, c->nps[i].np->name, arg);
+	return c->nnps;
+}
+
+int pw_cluster_cidr_ids(const struct pw_cluster *c,
+			void (*fn)(__u32 id, const struct pw_cidr *cidr,
+				   void *arg),
+			void *arg)
+{
+	int i;
+
+	for (i = 0; i < c->ncids; i++)
+		fn(c->cids[i].id, &c->cids[i].cidr, arg);
+	return c->ncids;
+}

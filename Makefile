@@ -189,6 +189,8 @@ install: $(CMDS)
 		scripts/deploy/podwalld.conf $(DESTDIR)/etc/podwall/podwalld.conf
 	install -D -m 0644 scripts/deploy/10-podwall.conflist \
 		$(DESTDIR)$(CNI_CONF_DIR)/10-podwall.conflist.example
+	install -D -m 0644 scripts/completion/podwall.bash \
+		$(DESTDIR)/usr/share/bash-completion/completions/podwall
 	install -D -m 0644 README.md \
 		$(DESTDIR)$(PREFIX)/share/doc/podwall/README.md
 

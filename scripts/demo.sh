@@ -143,8 +143,8 @@ sendp(Ether(dst="ff:ff:ff:ff:ff:ff") / IP(src="10.123.0.2", dst="10.123.0.3") /
 sleep 0.5
 
 say "6. Why? podwall trace asks the policy, not the packets"
-pw trace 10.123.0.2 10.123.0.3 tcp/5432 | indent
-pw trace 10.123.0.4 10.123.0.3 tcp/5432 | indent
+pw trace --from demo/web --to demo/db --port 5432/tcp | indent
+pw trace --from demo/intruder --to demo/db --port 5432/tcp | indent
 
 say "7. The flow log (podwall flows --follow): every verdict, with its reason"
 echo "   (a flow between two pods of this node is seen on both veths: the"

@@ -47,7 +47,8 @@ start_agent() {
 	bg nsenter --net="/run/netns/$NODE" "$AGENT" --manifests "$M" \
 		--pin "$PIN" --ct-max 4096 --state-dir "$E2E_TMP/state" \
 		--socket "$E2E_TMP/pw.sock" --config /dev/null \
-		--flow-log "$E2E_TMP/flows" 2>"$E2E_TMP/agent.log"
+		--flow-log "$E2E_TMP/flows" --metrics-file "$E2E_TMP/metrics.prom" \
+		2>"$E2E_TMP/agent.log"
 	APID=$E2E_LASTPID
 }
 
@@ -77,6 +78,20 @@ eventually agent/policy-file-enforced denied A tcp B 5433
 expect agent/web-to-db-postgres allowed A tcp B 5432
 expect agent/client-to-db-denied denied C tcp B 5432
 expect agent/client-to-web-range allowed C tcp A 32000
+
+# The metrics file (rewritten every 10 s) counts the denied connects to
+# db by endpoint and reason. Bounded wait: 12 s.
+metrics_denied() {
+	sed -n 's/^podwall_packets_total{endpoint="shop\/db-1",verdict="denied",reason="policy-denied"} \([0-9]*\)$/\1/p' \
+		"$E2E_TMP/metrics.prom" 2>/dev/null
+}
+for ((i = 0; i < 60; i++)); do
+	[ "$(metrics_denied)" -ge 1 ] 2>/dev/null && break
+	sleep 0.2
+done
+check agent/metrics-count-denies-by-endpoint-and-reason \
+	"metrics: $(grep -c . "$E2E_TMP/metrics.prom" 2>/dev/null) lines, none for shop/db-1 denied" \
+	test "$(metrics_denied)" -ge 1 2>/dev/null
 
 # An invalid manifest: a clear error, the agent runs on, nothing changes.
 cat >"$M/bad.yaml" <<'YAML'

@@ -474,41 +474,26 @@ static int op_get(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	return 0;
 }
 
-/* Entries in a map, and its size. Hash maps have no count to read. */
-static void map_fill(cJSON *o, const char *name, int fd, size_t ksz)
+static void map_fill(const struct pw_agent *a, cJSON *o, const char *name,
+		     enum pw_dp_map map)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char cur[64], next[64];
-	long n = 0;
-	void *prev = NULL;
+	__u64 n;
+	__u32 max;
 	cJSON *m;
 
-	if (ksz > sizeof(cur) || bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (pw_dp_map_fill(a->dp, map, &n, &max))
 		return;
-	if (info.type != BPF_MAP_TYPE_RINGBUF &&
-	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY &&
-	    info.type != BPF_MAP_TYPE_ARRAY)
-		while (!bpf_map_get_next_key(fd, prev, next)) {
-			memcpy(cur, next, ksz);
-			prev = cur;
-			n++;
-		}
 	m = cJSON_AddObjectToObject(o, name);
 	if (!m)
 		return;
 	cJSON_AddNumberToObject(m, "entries", n);
-	cJSON_AddNumberToObject(m, "max", info.max_entries);
+	cJSON_AddNumberToObject(m, "max", max);
 }
 
 static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 {
 	static const char *const names[] = {"endpoints", "ipcache", "policy",
 					    "conntrack", "fragments"};
-	static const size_t ksz[] = {
-		sizeof(__u32), sizeof(struct pw_ipcache_key),
-		sizeof(struct pw_policy_key), sizeof(struct pw_ct_key),
-		sizeof(struct pw_frag_key)};
 	struct pw_counter cnt[PW_CNT_SLOTS];
 	cJSON *maps, *c, *reasons;
 	__u64 lost = 0;
@@ -546,7 +531,7 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	}
 	maps = cJSON_AddObjectToObject(resp, "maps");
 	for (i = 0; maps && i < 5; i++)
-		map_fill(maps, names[i], pw_dp_map_fd(a->dp, i), ksz[i]);
+		map_fill(a, maps, names[i], i);
 	if (!pw_dp_counters(a->dp, 0, cnt)) {
 		c = cJSON_AddObjectToObject(resp, "counters");
 		cJSON_AddNumberToObject(c, "allowed_packets",
@@ -565,6 +550,38 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	return 0;
 }
 
+/* An end of a trace: an address, a CIDR (its first address stands for
+ * it), or a pod as "namespace/name" (its IPv4 address, else its IPv6). */
+static int trace_end(const struct pw_agent *a, const char *s, __u8 out[16],
+		     const char *field, cJSON *resp)
+{
+	const struct pw_out_ep *e;
+	char ns[256];
+	const char *slash = strchr(s, '/');
+	__u32 plen;
+
+	if (!pw_addr_parse(s, out) || !pw_cidr_parse(s, out, &plen))
+		return 0;
+	if (slash && (size_t)(slash - s) < sizeof(ns)) {
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - s), s);
+		e = compiled_pod(a, ns, slash + 1);
+		if (e && (e->flags & (PW_EP_F_HAS_IP4 | PW_EP_F_HAS_IP6))) {
+			memcpy(out,
+			       e->flags & PW_EP_F_HAS_IP4 ? e->ip4 : e->ip6,
+			       16);
+			return 0;
+		}
+		if (e)
+			return fail(resp, -ENOENT,
+				    "request.%s: pod %s has no address yet",
+				    field, s);
+	}
+	return fail(resp, -EINVAL,
+		    "request.%s: \"%s\" is not an address, a CIDR or a known "
+		    "pod (namespace/name)",
+		    field, s);
+}
+
 static int op_trace(struct pw_agent *a, const cJSON *req, cJSON *resp)
 {
 	const char *src_s, *dst_s, *proto_s = str(req, "protocol");
@@ -580,10 +597,10 @@ static int op_trace(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	ret = ret ?: need_str(req, "to", resp, &dst_s);
 	if (ret)
 		return ret;
-	if (pw_addr_parse(src_s, src))
-		return fail(resp, -EINVAL, "request.from: not an address");
-	if (pw_addr_parse(dst_s, dst))
-		return fail(resp, -EINVAL, "request.to: not an address");
+	ret = trace_end(a, src_s, src, "from", resp);
+	ret = ret ?: trace_end(a, dst_s, dst, "to", resp);
+	if (ret)
+		return ret;
 	if (proto_s && (proto = pw_proto_parse(proto_s)) < 0)
 		return fail(resp, -EINVAL, "request.protocol: unknown \"%s\"",
 			    proto_s);

@@ -12,8 +12,8 @@
 #include "flowlog.h"
 #include "log.h"
 
-#define AGG_SLOTS 8192
-#define AGG_PROBE 16
+#define AGG_SLOTS      8192
+#define AGG_PROBE      16
 #define ROTATED_PREFIX "flows-"
 
 struct agg_key {
@@ -184,8 +184,7 @@ static void rotate(struct pw_flowlog *fl)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(name, sizeof(name), ROTATED_PREFIX "%Y%m%dT%H%M%S", &tm);
-	if (asprintf(&to, "%s/%s.%09ld.jsonl", fl->o.dir, name, ts.tv_nsec) <
-	    0)
+	if (asprintf(&to, "%s/%s.%09ld.jsonl", fl->o.dir, name, ts.tv_nsec) < 0)
 		to = NULL;
 	if (to && !rename(fl->path, to)) {
 		fl->st.rotations++;
@@ -216,7 +215,8 @@ static void emit(struct pw_flowlog *fl, const char *line, size_t len)
 
 			if (fl->ring_n == fl->o.ring) {
 				free(fl->ring[fl->ring_head]);
-				fl->ring_head = (fl->ring_head + 1) % fl->o.ring;
+				fl->ring_head =
+					(fl->ring_head + 1) % fl->o.ring;
 			} else {
 				fl->ring_n++;
 			}
@@ -243,8 +243,8 @@ static void emit_event(struct pw_flowlog *fl, const struct pw_flow_event *ev,
 		       __u32 count)
 {
 	char buf[PW_FLOWREC_MAX];
-	int n = pw_flowrec_format(fl->meta, ev, ev->ts_ns + fl->wall_off,
-				  count, buf, sizeof(buf));
+	int n = pw_flowrec_format(fl->meta, ev, ev->ts_ns + fl->wall_off, count,
+				  buf, sizeof(buf));
 
 	if (n > 0)
 		emit(fl, buf, n);

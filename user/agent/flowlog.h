@@ -22,21 +22,21 @@
 #include "flowrec.h"
 
 #define PW_FLOW_LOG_DIR_DEFAULT "/var/log/podwall"
-#define PW_FLOW_LOG_FILE "flows.jsonl"
+#define PW_FLOW_LOG_FILE	"flows.jsonl"
 
 struct pw_flowlog_opts {
-	const char *dir;   /* NULL: no files */
-	size_t max_bytes;  /* rotate past this size */
-	int keep;	   /* rotated files kept */
-	int aggregate_ms;  /* 0: every event is a record */
-	int ring;	   /* records kept in memory */
+	const char *dir;  /* NULL: no files */
+	size_t max_bytes; /* rotate past this size */
+	int keep;	  /* rotated files kept */
+	int aggregate_ms; /* 0: every event is a record */
+	int ring;	  /* records kept in memory */
 };
 
 struct pw_flowlog_stats {
-	unsigned long long records;	/* written out */
-	unsigned long long folded;	/* events folded into others */
-	unsigned long long lost;	/* events the ring buffer lost */
-	unsigned long long bytes;	/* to files */
+	unsigned long long records; /* written out */
+	unsigned long long folded;  /* events folded into others */
+	unsigned long long lost;    /* events the ring buffer lost */
+	unsigned long long bytes;   /* to files */
 	unsigned long long rotations;
 	unsigned long long write_errors;
 };

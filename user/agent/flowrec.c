@@ -138,8 +138,8 @@ static void on_cidr(__u32 id, const struct pw_cidr *c, void *arg)
 		m->capcidrs = cap;
 	}
 	pw_addr_str(c->addr, a, sizeof(a));
-	snprintf(m->cidrs[m->ncidrs].cidr, sizeof(m->cidrs[0].cidr), "%s/%u",
-		 a, v4 ? c->plen - 96 : c->plen);
+	snprintf(m->cidrs[m->ncidrs].cidr, sizeof(m->cidrs[0].cidr), "%s/%u", a,
+		 v4 ? c->plen - 96 : c->plen);
 	m->cidrs[m->ncidrs++].id = id;
 }
 
@@ -183,7 +183,8 @@ int pw_flowmeta_build(const struct pw_cluster *c, const struct pw_compiled *co,
 		p->ep_id = e->ep_id;
 		p->frag = pod_frag(e->ns, e->name,
 				   pw_cluster_pod_labels(c, e->ns, e->name));
-		if (!p->frag || asprintf(&p->where, "%s/%s", e->ns, e->name) < 0)
+		if (!p->frag ||
+		    asprintf(&p->where, "%s/%s", e->ns, e->name) < 0)
 			goto fail;
 		m->by_ep[m->npods] = m->npods;
 		if (e->flags & PW_EP_F_HAS_IP4) {
@@ -225,8 +226,7 @@ static const struct pod_ent *pod_at(const struct pw_flowmeta *m,
 	return e ? &m->pods[e->pod] : NULL;
 }
 
-static const struct pod_ent *pod_of_ep(const struct pw_flowmeta *m,
-				       __u32 ep_id)
+static const struct pod_ent *pod_of_ep(const struct pw_flowmeta *m, __u32 ep_id)
 {
 	int lo = 0, hi = m ? m->npods : 0;
 
@@ -471,8 +471,8 @@ int pw_flowrec_format(const struct pw_flowmeta *m,
 	return o.n;
 }
 
-int pw_flowrec_lost(__u64 wall_ns, __u64 count, const char *source,
-		    char *buf, size_t len)
+int pw_flowrec_lost(__u64 wall_ns, __u64 count, const char *source, char *buf,
+		    size_t len)
 {
 	struct out o = {.p = buf, .len = len};
 

@@ -33,7 +33,7 @@ int pw_flowrec_format(const struct pw_flowmeta *m,
 		      const struct pw_flow_event *ev, __u64 wall_ns,
 		      __u32 count, char *buf, size_t len);
 /* {"time":...,"type":"lost","count":N,"source":@source} */
-int pw_flowrec_lost(__u64 wall_ns, __u64 count, const char *source,
-		    char *buf, size_t len);
+int pw_flowrec_lost(__u64 wall_ns, __u64 count, const char *source, char *buf,
+		    size_t len);
 
 #endif /* PW_FLOWREC_H */

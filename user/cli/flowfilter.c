@@ -110,9 +110,8 @@ static int parse_selector(struct cond *c, const char *s, char *err,
 	return 0;
 }
 
-int pw_ff_add(struct pw_flowfilter *f, enum pw_ff_what what,
-	      enum pw_ff_end end, const char *value, char *err,
-	      size_t errlen)
+int pw_ff_add(struct pw_flowfilter *f, enum pw_ff_what what, enum pw_ff_end end,
+	      const char *value, char *err, size_t errlen)
 {
 	struct cond c = {.what = what, .end = end}, *v;
 	char *endp;

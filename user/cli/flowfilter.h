@@ -39,9 +39,8 @@ int pw_ff_new(struct pw_flowfilter **out);
 void pw_ff_free(struct pw_flowfilter *f);
 /* Add a condition; returns -EINVAL (with @err) for a value it cannot
  * read, such as a bad CIDR or selector. */
-int pw_ff_add(struct pw_flowfilter *f, enum pw_ff_what what,
-	      enum pw_ff_end end, const char *value, char *err,
-	      size_t errlen);
+int pw_ff_add(struct pw_flowfilter *f, enum pw_ff_what what, enum pw_ff_end end,
+	      const char *value, char *err, size_t errlen);
 /* Records from @since up to @until (ns since the epoch; 0: open). */
 void pw_ff_window(struct pw_flowfilter *f, __u64 since, __u64 until);
 bool pw_ff_match(const struct pw_flowfilter *f, const cJSON *rec);

@@ -27,8 +27,8 @@ struct ctx {
 	enum out_fmt fmt;
 	bool color;
 	bool summary;
-	long last;	 /* -1: all */
-	char **ring;	 /* --last over files */
+	long last;   /* -1: all */
+	char **ring; /* --last over files */
 	long ring_n, ring_head;
 	unsigned long long shown;
 	struct summary *sum;
@@ -74,15 +74,18 @@ static void usage(FILE *f)
 		"      --policy NS/NAME   the policy that allowed it (prefix)\n"
 		"      --type T           new, drop, end or lost\n"
 		"  -o, --output FMT       table (default), compact or json\n"
-		"      --summary          top talkers, top denied pairs, denies "
+		"      --summary          top talkers, top denied pairs, "
+		"denies "
 		"by\n"
 		"                         endpoint and reason, over the "
 		"records chosen\n"
-		"      --color WHEN       auto (default: on a terminal), always, "
+		"      --color WHEN       auto (default: on a terminal), "
+		"always, "
 		"never\n"
 		"A condition given twice matches either value; different "
 		"conditions\n"
-		"must all match. Exit status: 0, 1 on error, 2 on bad usage.\n");
+		"must all match. Exit status: 0, 1 on error, 2 on bad "
+		"usage.\n");
 }
 
 static const char *s_of(const cJSON *o, const char *k)
@@ -198,7 +201,8 @@ static void print_record(struct ctx *c, const char *line, const cJSON *r)
 		printf("%-12s %-5s %-26s %-26s -> %-26s %-6s %-15s "
 		       "%s%-8s%s %s%s\n",
 		       t, s_of(r, "type"), at, src, dst, proto,
-		       s_of(r, "tcp_flags"), color_of(c, v), v, reset, why, cnt);
+		       s_of(r, "tcp_flags"), color_of(c, v), v, reset, why,
+		       cnt);
 }
 
 /* ---- --summary ---- */
@@ -254,8 +258,8 @@ static void summarize(struct summary *s, const cJSON *r)
 	/* the destination's port matters; the source's is ephemeral */
 	end_str(cJSON_GetObjectItemCaseSensitive(r, "dst"), proto, dst,
 		sizeof(dst));
-	snprintf(key, sizeof(key), "%.*s -> %s %s",
-		 (int)strcspn(src, ":"), src, dst, proto);
+	snprintf(key, sizeof(key), "%.*s -> %s %s", (int)strcspn(src, ":"), src,
+		 dst, proto);
 	if (!strcmp(s_of(r, "type"), "new"))
 		tally_add(&s->talk, &s->ntalk, key, 1);
 	if (!strcmp(s_of(r, "verdict"), "denied")) {
@@ -268,7 +272,8 @@ static void summarize(struct summary *s, const cJSON *r)
 
 static int tally_cmp(const void *a, const void *b)
 {
-	double x = ((const struct tally *)a)->n, y = ((const struct tally *)b)->n;
+	double x = ((const struct tally *)a)->n,
+	       y = ((const struct tally *)b)->n;
 
 	return (x < y) - (x > y);
 }
@@ -303,11 +308,9 @@ static void print_summary(struct summary *s)
 	print_top("Top talkers (new flows, source -> destination):", s->talk,
 		  s->ntalk);
 	printf("\n");
-	print_top("Top denied pairs (packets denied):", s->denied,
-		  s->ndenied);
+	print_top("Top denied pairs (packets denied):", s->denied, s->ndenied);
 	printf("\n");
-	print_top("Denies by endpoint, direction and reason:", s->why,
-		  s->nwhy);
+	print_top("Denies by endpoint, direction and reason:", s->why, s->nwhy);
 }
 
 /* ---- one record ---- */
@@ -673,13 +676,14 @@ int pw_cli_flows(int argc, char **argv, const char *sock)
 		if (e == -ENOENT || e == -ECONNREFUSED) {
 			/* no agent: its log files */
 			if (follow) {
-				fprintf(stderr, "podwall flows: %s: %s (is "
-						"podwalld running?)\n",
+				fprintf(stderr,
+					"podwall flows: %s: %s (is "
+					"podwalld running?)\n",
 					sock, strerror(-e));
 				ret = 1;
 			} else {
 				ret = read_dir(&c, PW_FLOW_LOG_DIR_DEFAULT) ? 1
-									     : 0;
+									    : 0;
 			}
 		} else if (e) {
 			ret = 1;

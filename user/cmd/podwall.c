@@ -5,6 +5,7 @@
  * and watch flows as they happen. Everything goes through podwalld's
  * control socket; -o json prints the agent's answer as it is.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -15,27 +16,77 @@
 #include <unistd.h>
 #include "agent.h"
 #include "cli.h"
+#include "manifest.h"
 #include "ctl_client.h"
 
 static const char *sock_path = PW_CTL_SOCK_DEFAULT;
 static bool json_out;
 
+static const struct {
+	const char *name;
+	const char *usage;
+} helps[] = {
+	{"apply",
+	 "podwall apply -f FILE [-f FILE...]\n"
+	 "  Apply NetworkPolicies, Namespaces and Pods (JSON or YAML, "
+	 "Lists and\n"
+	 "  multi-document files; - is stdin). All or nothing: an "
+	 "invalid object,\n"
+	 "  or one the maps have no room for, applies none of them.\n"},
+	{"delete", "podwall delete KIND [NS/]NAME | delete -f FILE\n"
+		   "  Delete objects applied with podwall apply (KIND: "
+		   "networkpolicy, pod,\n"
+		   "  namespace). With -f, every object FILE describes.\n"},
+	{"get", "podwall get endpoints|policies|identities|cni [-o json]\n"
+		"  What the agent knows: pods with their endpoint, identity, "
+		"addresses\n"
+		"  and interface; policies and the pods they select; label "
+		"and CIDR\n"
+		"  identities; the CNI plugin's records. Also: podwall "
+		"endpoints,\n"
+		"  podwall policies, podwall identities.\n"},
+	{"status", "podwall status [-o json]\n"
+		   "  The agent's health: reconciles and the last error, the "
+		   "flow log,\n"
+		   "  lost events, map fill levels, counters by verdict and "
+		   "drop reason.\n"},
+	{"trace", "podwall trace --from SRC --to DST [--port PORT[/PROTO]] "
+		  "[-o json]\n"
+		  "podwall trace SRC DST [PROTO[/PORT]]\n"
+		  "  Would a new flow from SRC to DST pass, and why: which "
+		  "policies\n"
+		  "  select the source (egress) and the destination (ingress), "
+		  "and which\n"
+		  "  rule allows it. SRC and DST: a pod as namespace/name, an "
+		  "address,\n"
+		  "  or a CIDR. Answered from the policy, not from packets.\n"},
+	{"flows", "podwall flows [options]   (podwall flows --help)\n"
+		  "  Flow records, live or from log files, filtered; or a "
+		  "summary.\n"},
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: podwall [--socket PATH] COMMAND [ARGS]\n"
-		"  apply -f FILE...            apply manifests (JSON or YAML; "
-		"- is stdin)\n"
-		"  delete KIND [NS/]NAME       delete an applied object\n"
-		"  get endpoints|policies|identities|cni [-o json]\n"
-		"  status [-o json]            counters, map fill, last error\n"
-		"  trace FROM TO [PROTO[/PORT]]  would a new flow pass, and "
-		"why\n"
-		"  flows [--follow] [--last N] [filters] [-o "
-		"table|compact|json]\n"
-		"        [--summary] [--file F | --dir D]  flow records "
-		"(flows --help)\n"
-		"The agent's socket defaults to " PW_CTL_SOCK_DEFAULT ".\n");
+	size_t i;
+
+	fprintf(f, "usage: podwall [--socket PATH] COMMAND [ARGS]\n\n");
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		fprintf(f, "%s\n", helps[i].usage);
+	fprintf(f, "The agent's socket defaults to " PW_CTL_SOCK_DEFAULT
+		   ".\nExit status: 0 done, 1 refused or failed, 2 bad "
+		   "usage.\n");
+}
+
+static int command_help(const char *cmd, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (!strcmp(helps[i].name, cmd)) {
+			fprintf(f, "usage: %s", helps[i].usage);
+			return 0;
+		}
+	return -1;
 }
 
 static int connect_agent(struct pw_ctl_conn **c)
@@ -149,14 +200,78 @@ static int cmd_apply(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
+static int delete_one(const char *kind, const char *ns, const char *name)
+{
+	cJSON *req, *resp;
+
+	req = op("delete");
+	cJSON_AddStringToObject(req, "kind", kind);
+	if (ns)
+		cJSON_AddStringToObject(req, "namespace", ns);
+	cJSON_AddStringToObject(req, "name", name);
+	if (request(req, &resp))
+		return 1;
+	printf("%s %s%s%s deleted\n", kind, ns ?: "", ns ? "/" : "", name);
+	cJSON_Delete(resp);
+	return 0;
+}
+
+/* Every object of a file, read here with the agent's own parser. */
+static int delete_file(const char *path)
+{
+	char err[PW_ERR_LEN], *text;
+	cJSON *docs, *d;
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	int ret = 0;
+
+	if (!f) {
+		fprintf(stderr, "podwall: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	text = read_all(f);
+	if (f != stdin)
+		fclose(f);
+	if (pw_manifest_split(text, strlen(text), path, &docs, err,
+			      sizeof(err))) {
+		fprintf(stderr, "podwall: %s\n", err);
+		free(text);
+		return 1;
+	}
+	free(text);
+	cJSON_ArrayForEach(d, docs)
+	{
+		const cJSON *md = cJSON_GetObjectItem(d, "metadata");
+		const char *kind =
+			cJSON_GetStringValue(cJSON_GetObjectItem(d, "kind"));
+		const char *ns = cJSON_GetStringValue(
+			cJSON_GetObjectItem(md, "namespace"));
+		const char *name =
+			cJSON_GetStringValue(cJSON_GetObjectItem(md, "name"));
+
+		if (kind && !strcmp(kind, "Namespace"))
+			ns = NULL;
+		else if (!ns)
+			ns = "default";
+		if (kind && name && delete_one(kind, ns, name))
+			ret = 1;
+	}
+	cJSON_Delete(docs);
+	return ret;
+}
+
 static int cmd_delete(int argc, char **argv)
 {
 	char ns[256] = "default";
 	const char *name, *slash;
-	cJSON *req, *resp;
+	int i, ret = 0;
 
+	if (argc >= 3 && !strcmp(argv[1], "-f")) {
+		for (i = 2; i < argc; i++)
+			ret |= delete_file(argv[i]);
+		return ret;
+	}
 	if (argc != 3) {
-		usage(stderr);
+		command_help("delete", stderr);
 		return 2;
 	}
 	name = argv[2];
@@ -165,15 +280,7 @@ static int cmd_delete(int argc, char **argv)
 		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - name), name);
 		name = slash + 1;
 	}
-	req = op("delete");
-	cJSON_AddStringToObject(req, "kind", argv[1]);
-	cJSON_AddStringToObject(req, "namespace", ns);
-	cJSON_AddStringToObject(req, "name", name);
-	if (request(req, &resp))
-		return 1;
-	printf("%s %s deleted\n", argv[1], argv[2]);
-	cJSON_Delete(resp);
-	return 0;
+	return delete_one(argv[1], ns, name);
 }
 
 static const char *s_of(const cJSON *o, const char *k)
@@ -340,26 +447,59 @@ static int cmd_status(void)
 
 static int cmd_trace(int argc, char **argv)
 {
+	const char *from = NULL, *to = NULL, *spec = NULL;
 	const cJSON *sides, *s, *r;
 	cJSON *req, *resp;
 	char proto[16] = "tcp";
-	int port = 0;
+	int port = 0, i, npos = 0;
+	const char *pos[3];
 
-	if (argc < 3 || argc > 4) {
-		usage(stderr);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			from = argv[++i];
+		else if (!strcmp(argv[i], "--to") && i + 1 < argc)
+			to = argv[++i];
+		else if (!strcmp(argv[i], "--port") && i + 1 < argc)
+			spec = argv[++i];
+		else if (argv[i][0] != '-' && npos < 3)
+			pos[npos++] = argv[i];
+		else {
+			command_help("trace", stderr);
+			return 2;
+		}
+	}
+	if (npos >= 2 && !from && !to) {
+		from = pos[0];
+		to = pos[1];
+		if (npos == 3)
+			spec = pos[2];
+	} else if (npos) {
+		command_help("trace", stderr);
 		return 2;
 	}
-	req = op("trace");
-	cJSON_AddStringToObject(req, "from", argv[1]);
-	cJSON_AddStringToObject(req, "to", argv[2]);
-	if (argc == 4) {
-		char *slash = strchr(argv[3], '/');
-
-		snprintf(proto, sizeof(proto), "%.*s",
-			 slash ? (int)(slash - argv[3]) : (int)strlen(argv[3]),
-			 argv[3]);
-		port = slash ? atoi(slash + 1) : 0;
+	if (!from || !to) {
+		command_help("trace", stderr);
+		return 2;
 	}
+	if (spec) {
+		/* 80/tcp, tcp/80, 80, tcp */
+		const char *slash = strchr(spec, '/');
+		const char *a = spec, *b = slash ? slash + 1 : NULL;
+		int alen = slash ? (int)(slash - spec) : (int)strlen(spec);
+
+		if (isdigit((unsigned char)a[0])) {
+			port = atoi(a);
+			if (b)
+				snprintf(proto, sizeof(proto), "%s", b);
+		} else {
+			snprintf(proto, sizeof(proto), "%.*s", alen, a);
+			if (b)
+				port = atoi(b);
+		}
+	}
+	req = op("trace");
+	cJSON_AddStringToObject(req, "from", from);
+	cJSON_AddStringToObject(req, "to", to);
 	cJSON_AddStringToObject(req, "protocol", proto);
 	cJSON_AddNumberToObject(req, "port", port);
 	if (request(req, &resp))
@@ -369,7 +509,7 @@ static int cmd_trace(int argc, char **argv)
 		cJSON_Delete(resp);
 		return 0;
 	}
-	printf("%s -> %s %s/%d: %s\n", argv[1], argv[2], proto, port,
+	printf("%s -> %s %s/%d: %s\n", from, to, proto, port,
 	       s_of(resp, "verdict"));
 	sides = cJSON_GetObjectItem(resp, "sides");
 	cJSON_ArrayForEach(s, sides)
@@ -429,6 +569,15 @@ int main(int argc, char **argv)
 			j--;
 		}
 	}
+	if (argc == 2 && strcmp(argv[0], "flows") &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return command_help(argv[0], stdout) ? 2 : 0;
+	if (!strcmp(argv[0], "endpoints") || !strcmp(argv[0], "policies") ||
+	    !strcmp(argv[0], "identities")) {
+		char *v[2] = {"get", argv[0]};
+
+		return cmd_get(2, v);
+	}
 	if (!strcmp(argv[0], "apply"))
 		return cmd_apply(argc, argv);
 	if (!strcmp(argv[0], "delete"))
@@ -441,6 +590,12 @@ int main(int argc, char **argv)
 		return cmd_trace(argc, argv);
 	if (!strcmp(argv[0], "flows"))
 		return pw_cli_flows(argc, argv, sock_path);
+	if (!strcmp(argv[0], "help")) {
+		if (argc > 1)
+			return command_help(argv[1], stdout) ? 2 : 0;
+		usage(stdout);
+		return 0;
+	}
 	fprintf(stderr, "podwall: unknown command \"%s\"\n", argv[0]);
 	usage(stderr);
 	return 2;

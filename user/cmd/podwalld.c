@@ -29,6 +29,7 @@
 #include <linux/rtnetlink.h>
 #include "agent.h"
 #include "log.h"
+#include "metrics.h"
 #include "podlink.h"
 
 #define CONFIG_DEFAULT "/etc/podwall/podwalld.conf"
@@ -41,6 +42,7 @@
 struct config {
 	struct pw_agent_opts ao;
 	int sweep_s;
+	const char *metrics; /* Prometheus textfile, or NULL */
 	bool once, uninstall, verbose;
 };
 
@@ -79,6 +81,10 @@ static void usage(FILE *f)
 		"  --flow-ring N      recent records kept for podwall flows "
 		"--last\n"
 		"                     (default 10000)\n"
+		"  --metrics-file PATH  Prometheus text format, rewritten "
+		"every 10 s\n"
+		"                     (for node exporter's textfile "
+		"collector)\n"
 		"  --ct-sweep SECS    end idle flows every SECS seconds "
 		"(default 10;\n"
 		"                     0: never)\n"
@@ -116,6 +122,7 @@ static const struct option opts[] = {
 	{"flow-log-keep", required_argument, NULL, 'K'},
 	{"flow-aggregate", required_argument, NULL, 'A'},
 	{"flow-ring", required_argument, NULL, 'R'},
+	{"metrics-file", required_argument, NULL, 'X'},
 	{"config", required_argument, NULL, 'C'},
 	{"once", no_argument, NULL, 'o'},
 	{"uninstall", no_argument, NULL, 'u'},
@@ -187,6 +194,9 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 		if (num(name, v, 1U << 20, &n))
 			return -EINVAL;
 		c->ao.dp.ep_max = n;
+		break;
+	case 'X':
+		c->metrics = v;
 		break;
 	case 'F':
 		c->ao.flows.dir = strcmp(v, "none") ? v : NULL;
@@ -389,6 +399,7 @@ static int run(struct pw_agent *a, const struct config *c)
 	int ino, sfd, dirty = 0, ret = 0;
 	long long next_sweep = now_ms() + c->sweep_s * 1000LL;
 	long long next_tick = now_ms() + TICK_MS, dirty_at = 0;
+	unsigned long ticks = 0;
 	sigset_t mask;
 
 	/* blocked in main(), before any thread exists */
@@ -446,6 +457,13 @@ static int run(struct pw_agent *a, const struct config *c)
 		if (now_ms() >= next_tick) {
 			pw_agent_tick(a);
 			next_tick = now_ms() + TICK_MS;
+			if (c->metrics && ++ticks % (10000 / TICK_MS) == 1) {
+				int e = pw_metrics_write(a, c->metrics);
+
+				if (e)
+					pr_warn("podwalld: %s: %s\n",
+						c->metrics, strerror(-e));
+			}
 		}
 		if (c->sweep_s && now_ms() >= next_sweep) {
 			int k = pw_agent_ct_sweep(a);

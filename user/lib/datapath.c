@@ -626,6 +626,37 @@ int pw_dp_ct_sweep(const struct pw_dp *dp, __u64 now_ns, pw_ct_fn ended,
 	return n;
 }
 
+int pw_dp_map_fill(const struct pw_dp *dp, enum pw_dp_map map, __u64 *entries,
+		   __u32 *max)
+{
+	int fd = pw_dp_map_fd(dp, map);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char keys[2][128];
+	int cur = 0;
+
+	*entries = 0;
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno ?: -EBADF;
+	*max = info.max_entries;
+	if (info.key_size > sizeof(keys[0]))
+		return -E2BIG;
+	/* hash and LPM maps have no count to read: walk the keys */
+	if (info.type == BPF_MAP_TYPE_RINGBUF ||
+	    info.type == BPF_MAP_TYPE_ARRAY ||
+	    info.type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+		*entries = info.type == BPF_MAP_TYPE_RINGBUF ? 0 : *max;
+		return 0;
+	}
+	if (bpf_map_get_next_key(fd, NULL, keys[cur]))
+		return 0;
+	do {
+		(*entries)++;
+		cur ^= 1;
+	} while (!bpf_map_get_next_key(fd, keys[cur ^ 1], keys[cur]));
+	return 0;
+}
+
 int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,
 		   struct pw_counter out[PW_CNT_SLOTS])
 {

@@ -98,6 +98,10 @@ typedef void (*pw_ct_fn)(const struct pw_ct_key *k, const struct pw_ct_entry *e,
 int pw_dp_ct_sweep(const struct pw_dp *dp, __u64 now_ns, pw_ct_fn ended,
 		   void *arg);
 
+/* Entries in a map now, and its size. */
+int pw_dp_map_fill(const struct pw_dp *dp, enum pw_dp_map map, __u64 *entries,
+		   __u32 *max);
+
 /* Counters of @ep_id (0: node totals), summed over CPUs. */
 int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,
 		   struct pw_counter out[PW_CNT_SLOTS]);

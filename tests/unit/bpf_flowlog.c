@@ -128,12 +128,12 @@ PW_TEST(flowlog_records_name_pods_and_policies)
 	ASSERT_STREQ(str_at(r, "verdict", NULL), "allowed", "verdict");
 	ASSERT_STREQ(str_at(r, "src", "pod"), "web", "source pod");
 	ASSERT_STREQ(str_at(r, "src", "namespace"), "shop", "its namespace");
-	ASSERT_STREQ(
-		cJSON_GetStringValue(cJSON_GetObjectItem(
-			cJSON_GetObjectItem(cJSON_GetObjectItem(r, "src"),
-					    "labels"),
-			"app")) ?: "",
-		"web", "its labels");
+	ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(
+			     cJSON_GetObjectItem(cJSON_GetObjectItem(r, "src"),
+						 "labels"),
+			     "app"))
+			     ?: "",
+		     "web", "its labels");
 	ASSERT_TRUE(cJSON_IsTrue(cJSON_GetObjectItem(
 			    cJSON_GetObjectItem(r, "dst"), "world")),
 		    "the peer is the world");
@@ -183,10 +183,10 @@ PW_TEST(flowlog_repeated_denies_fold)
 	ASSERT_EQ(l.n, 3, "one folded record");
 	ASSERT_EQ(cJSON_GetObjectItem(l.v[2], "count")->valueint, 49,
 		  "with the count of the rest");
-	ASSERT_EQ(cJSON_GetObjectItem(cJSON_GetObjectItem(l.v[2], "dst"),
-				      "port")
-			  ->valueint,
-		  81, "for port 81");
+	ASSERT_EQ(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(l.v[2], "dst"), "port")
+			->valueint,
+		81, "for port 81");
 	lines_free(&l);
 	return true;
 }

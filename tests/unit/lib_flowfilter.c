@@ -85,8 +85,8 @@ PW_TEST(flowfilter_conditions)
 		int got;
 
 		ASSERT_OK(pw_ff_new(&f), "filter");
-		ASSERT_OK(pw_ff_add(f, cases[i].what, cases[i].end,
-				    cases[i].v1, err, sizeof(err)),
+		ASSERT_OK(pw_ff_add(f, cases[i].what, cases[i].end, cases[i].v1,
+				    err, sizeof(err)),
 			  "condition");
 		if (cases[i].v2)
 			ASSERT_OK(pw_ff_add(f, cases[i].what, cases[i].end,
@@ -142,9 +142,9 @@ PW_TEST(flowfilter_bad_values_refused)
 	ASSERT_EQ(pw_ff_add(f, PW_FF_VERDICT, PW_FF_EITHER, "dropped", err,
 			    sizeof(err)),
 		  -EINVAL, "verdict");
-	ASSERT_EQ(pw_ff_add(f, PW_FF_LABEL, PW_FF_EITHER, "=x", err,
-			    sizeof(err)),
-		  -EINVAL, "selector");
+	ASSERT_EQ(
+		pw_ff_add(f, PW_FF_LABEL, PW_FF_EITHER, "=x", err, sizeof(err)),
+		-EINVAL, "selector");
 	ASSERT_EQ(matches(f), 3, "refused conditions were not added");
 	pw_ff_free(f);
 	return true;

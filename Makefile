@@ -74,7 +74,10 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
 FUZZ_SRCS := $(COMPILER_SRCS) user/lib/addr.c user/lib/portrange.c \
 	user/lib/names.c
 FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
-FUZZERS := $(BUILD)/fuzz/fuzz_manifest
+FUZZ_CNI_SRCS := user/agent/cni_result.c user/agent/source_cni.c \
+	user/lib/log.c
+FUZZ_CNI_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_CNI_SRCS))
+FUZZERS := $(BUILD)/fuzz/fuzz_manifest $(BUILD)/fuzz/fuzz_cni
 
 .PHONY: all unit-bins fuzzers bench test demo deps clean format check-format \
 	install
@@ -146,6 +149,12 @@ $(BUILD)/fuzz/%.o: %.c $(LIB_HDRS)
 $(BUILD)/fuzz/fuzz_manifest: $(BUILD)/fuzz/tests/fuzz/fuzz_manifest.o $(FUZZ_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -lcjson -lyaml -o $@
+
+$(BUILD)/fuzz/fuzz_cni: $(BUILD)/fuzz/tests/fuzz/fuzz_cni.o $(FUZZ_OBJS) \
+		$(FUZZ_CNI_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -lcjson -lyaml \
+		-lbpf -o $@
 
 fuzzers: $(FUZZERS)
 

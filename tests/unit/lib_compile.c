@@ -1311,3 +1311,57 @@ PW_TEST(compile_manifest_split_one_object_per_document)
 		    "error names file, object, field");
 	return true;
 }
+
+/* IPv4 addresses live at ::ffff:0:0/96 in the compiler's address space,
+ * yet in Kubernetes an IPv6 ipBlock never holds an IPv4 address, however
+ * short its prefix: ::/0 alone admits no IPv4 peer, in either direction,
+ * and an IPv6 block cannot undo an IPv4 except. */
+static bool ipv6_block_body(struct pw_cluster *c)
+{
+	if (!add_np(c, "x", "out",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"a\"}},"
+		    "\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[{"
+		    "\"ipBlock\":{\"cidr\":\"::/0\"}}]}]}") ||
+	    !add_np(c, "x", "in",
+		    "{\"podSelector\":{\"matchLabels\":{\"pod\":\"b\"}},"
+		    "\"ingress\":[{\"from\":[{\"ipBlock\":{\"cidr\":\"::/0\"}}]"
+		    "}]}"))
+		return false;
+	DENIED(c, "10.0.0.1", "10.0.0.3", TCP, 80);
+	DENIED(c, "10.0.0.1", "8.8.8.8", UDP, 53);
+	ALLOWED(c, "10.0.0.1", "fd00::9", TCP, 80);
+	DENIED(c, "10.0.0.3", "10.0.0.2", TCP, 80);
+	DENIED(c, "192.168.1.1", "10.0.0.2", TCP, 80);
+	/* an IPv4 block with an except, and ::/0 beside it */
+	if (!add_np(c, "y", "v4",
+		    "{\"podSelector\":{},\"policyTypes\":[\"Egress\"],"
+		    "\"egress\":[{\"to\":[{\"ipBlock\":{\"cidr\":\"0.0.0.0/0\","
+		    "\"except\":[\"10.0.0.1/32\"]}},{\"ipBlock\":{\"cidr\":"
+		    "\"::/0\"}}]}]}"))
+		return false;
+	DENIED(c, "10.0.0.3", "10.0.0.1", TCP, 80);
+	ALLOWED(c, "10.0.0.3", "8.8.8.8", TCP, 80);
+	ALLOWED(c, "10.0.0.3", "fd00::9", TCP, 80);
+	/* b's ingress admits ::/0 only: no IPv4 source */
+	DENIED(c, "10.0.0.3", "10.0.0.2", TCP, 80);
+	return true;
+}
+
+PW_TEST(compile_ipv6_block_never_holds_ipv4)
+{
+	WITH_CLUSTER(c);
+	return finish(c, ipv6_block_body(c));
+}
+
+PW_TEST(compile_ipv4_mapped_cidr_refused)
+{
+	WITH_CLUSTER(c);
+	ASSERT_TRUE(!add_np(c, "x", "m",
+			    "{\"podSelector\":{},\"egress\":[{\"to\":[{"
+			    "\"ipBlock\":{\"cidr\":\"::ffff:10.0.0.0/104\"}}]"
+			    "}]}"),
+		    "refused");
+	ASSERT_TRUE(strstr(errbuf, "IPv4-mapped CIDR") != NULL,
+		    "error says why");
+	return finish(c, true);
+}

@@ -21,8 +21,8 @@ static void counter_lines(FILE *f, const char *m, const char *ep,
 	int s;
 
 	/* node totals carry no endpoint label */
-	snprintf(lab, sizeof(lab), "%s%s%s", ep ? "endpoint=\"" : "",
-		 ep ?: "", ep ? "\"," : "");
+	snprintf(lab, sizeof(lab), "%s%s%s", ep ? "endpoint=\"" : "", ep ?: "",
+		 ep ? "\"," : "");
 	for (s = 0; s < PW_CNT_SLOTS; s++) {
 		unsigned long long v = bytes ? c[s].bytes : c[s].packets;
 

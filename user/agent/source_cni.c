@@ -104,7 +104,7 @@ static int pod_objects(const cJSON *r, struct pw_objects *out, char *err,
 }
 
 /* Fields, types and sizes; the Pod it makes is checked by the compiler. */
-static int validate(const cJSON *ep, char *err, size_t errlen)
+int pw_src_cni_validate(const cJSON *ep, char *err, size_t errlen)
 {
 	static const char *const strs[] = {"containerId", "ifname",    "netns",
 					   "hostIfname",  "namespace", "pod"};
@@ -258,7 +258,7 @@ int pw_src_cni_add(struct pw_src_cni *s, const cJSON *ep, char *err,
 	cJSON *r;
 	int i, ret;
 
-	ret = validate(ep, err, errlen);
+	ret = pw_src_cni_validate(ep, err, errlen);
 	if (ret)
 		return ret;
 	r = cJSON_Duplicate(ep, true);
@@ -340,7 +340,7 @@ static int load_all(struct pw_src_cni *s)
 			if (f)
 				fclose(f);
 			free(text);
-			if (!r || validate(r, err, sizeof(err)))
+			if (!r || pw_src_cni_validate(r, err, sizeof(err)))
 				pr_warn("cni: %s: unreadable record, left as "
 					"it is\n",
 					path);

@@ -28,6 +28,8 @@ struct pw_source *pw_src_cni_source(struct pw_src_cni *s);
  */
 int pw_src_cni_add(struct pw_src_cni *s, const cJSON *ep, char *err,
 		   size_t errlen);
+/* What pw_src_cni_add checks, alone. */
+int pw_src_cni_validate(const cJSON *ep, char *err, size_t errlen);
 /* Forget a record; 0 also when there was none (DEL is idempotent). */
 int pw_src_cni_del(struct pw_src_cni *s, const char *container_id,
 		   const char *ifname);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "agent.h"
 #include "ctl_client.h"
+#include "cni_result.h"
 #include "source_cni.h"
 
 #define CONF_MAX	(1U << 20)
@@ -94,29 +95,6 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
-/* K8S_POD_NAMESPACE=x;K8S_POD_NAME=y;... */
-static void cni_arg(const char *args, const char *key, char *out, size_t len)
-{
-	size_t kl = strlen(key);
-	const char *p = args;
-
-	out[0] = '\0';
-	while (p && *p) {
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		if (n > kl && !strncmp(p, key, kl) && p[kl] == '=') {
-			n -= kl + 1;
-			if (n >= len)
-				n = len - 1;
-			memcpy(out, p + kl + 1, n);
-			out[n] = '\0';
-			return;
-		}
-		p = end ? end + 1 : NULL;
-	}
-}
-
 static int env(const char *name, const char **out)
 {
 	*out = getenv(name);
@@ -133,80 +111,17 @@ static int env(const char *name, const char **out)
 /* The endpoint an ADD registers, from prevResult and the environment. */
 static int endpoint(const cJSON *conf, const cJSON *prev, cJSON **out)
 {
-	const cJSON *ifs = cJSON_GetObjectItemCaseSensitive(prev, "interfaces");
-	const cJSON *ips = cJSON_GetObjectItemCaseSensitive(prev, "ips");
-	const cJSON *labels, *it;
-	const char *cid, *netns, *ifname, *host = NULL, *mac = NULL;
-	const char *args = getenv("CNI_ARGS");
-	char ns[256], pod[256];
-	cJSON *ep, *arr, *lab;
-	int i = 0;
+	const char *cid, *netns, *ifname;
+	char err[512];
 
 	if (env("CNI_CONTAINERID", &cid) || env("CNI_NETNS", &netns) ||
 	    env("CNI_IFNAME", &ifname))
 		return 1;
-	cJSON_ArrayForEach(it, ifs)
-	{
-		const char *sb = str(it, "sandbox");
-
-		if (!sb || !*sb)
-			host = str(it, "name");
-		else if (!strcmp(str(it, "name") ?: "", ifname))
-			mac = str(it, "mac");
-	}
-	if (!host)
-		return cni_error(CNI_ERR_CONFIG,
-				 "no host-side interface in prevResult",
+	if (pw_cni_endpoint(conf, prev, cid, netns, ifname, getenv("CNI_ARGS"),
+			    out, err, sizeof(err)))
+		return cni_error(CNI_ERR_CONFIG, err,
 				 "chain podwall after the bridge or ptp "
 				 "plugin");
-	ep = cJSON_CreateObject();
-	cJSON_AddStringToObject(ep, "containerId", cid);
-	cJSON_AddStringToObject(ep, "ifname", ifname);
-	cJSON_AddStringToObject(ep, "netns", netns);
-	cJSON_AddStringToObject(ep, "hostIfname", host);
-	cni_arg(args, "K8S_POD_NAMESPACE", ns, sizeof(ns));
-	cni_arg(args, "K8S_POD_NAME", pod, sizeof(pod));
-	cJSON_AddStringToObject(ep, "namespace", ns[0] ? ns : "default");
-	cJSON_AddStringToObject(ep, "pod", pod[0] ? pod : cid);
-	if (mac)
-		cJSON_AddStringToObject(ep, "mac", mac);
-	arr = cJSON_AddArrayToObject(ep, "ips");
-	cJSON_ArrayForEach(it, ips)
-	{
-		const cJSON *idx =
-			cJSON_GetObjectItemCaseSensitive(it, "interface");
-		const cJSON *ifc =
-			idx ? cJSON_GetArrayItem(ifs, idx->valueint) : NULL;
-		char addr[64];
-
-		/* only the pod's own addresses */
-		if (ifc && !str(ifc, "sandbox"))
-			continue;
-		snprintf(addr, sizeof(addr), "%s", str(it, "address") ?: "");
-		addr[strcspn(addr, "/")] = '\0';
-		cJSON_AddItemToArray(arr, cJSON_CreateString(addr));
-		i++;
-	}
-	labels = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(conf, "args"), "cni"),
-		"labels");
-	if (labels) {
-		lab = cJSON_AddObjectToObject(ep, "labels");
-		cJSON_ArrayForEach(it, labels)
-		{
-			if (!str(it, "key") || !str(it, "value")) {
-				cJSON_Delete(ep);
-				return cni_error(CNI_ERR_CONFIG,
-						 "args.cni.labels: each needs "
-						 "a key and a value",
-						 NULL);
-			}
-			cJSON_AddStringToObject(lab, str(it, "key"),
-						str(it, "value"));
-		}
-	}
-	*out = ep;
 	return 0;
 }
 

@@ -285,17 +285,37 @@ static int ipc_cmp(const void *a, const void *b)
 
 static int compile_ipcache(struct pw_cluster *c, struct pw_compiled *out)
 {
-	int i, j, n = 0, cap = c->ncids + PW_POD_IPS_MAX * c->npods;
+	static const struct pw_cidr v4_all = {
+		.addr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, .plen = 96};
+	int i, j, n = 0, cap = c->ncids + PW_POD_IPS_MAX * c->npods + 1;
+	bool v6_over_v4 = false, v4_any = false;
 	struct pw_out_ipcache *v;
 
-	v = calloc(cap ?: 1, sizeof(*v));
+	v = calloc(cap, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < c->ncids; i++) {
-		v[n].key.prefixlen = c->cids[i].cidr.plen;
-		memcpy(v[n].key.addr, c->cids[i].cidr.addr, 16);
+		const struct pw_cidr *ci = &c->cids[i].cidr;
+
+		v[n].key.prefixlen = ci->plen;
+		memcpy(v[n].key.addr, ci->addr, 16);
 		v[n].val.id = PW_ID_WORLD;
 		v[n].val.cidr_id = c->cids[i].id;
+		n++;
+		if (ci->plen < 96 && pw_prefix_contains(ci, v4_all.addr, 96))
+			v6_over_v4 = true;
+		if (ci->plen == 96 && !memcmp(ci->addr, v4_all.addr, 16))
+			v4_any = true;
+	}
+	/* The trie is one for both families: an IPv6 prefix as short as
+	 * ::/80 would catch IPv4 lookups. IPv4 gets its own catch-all (the
+	 * world, no CIDR identity: what a miss gives) unless 0.0.0.0/0 is
+	 * an ipBlock already. */
+	if (v6_over_v4 && !v4_any) {
+		v[n].key.prefixlen = 96;
+		memcpy(v[n].key.addr, v4_all.addr, 16);
+		v[n].val.id = PW_ID_WORLD;
+		v[n].val.cidr_id = 0;
 		n++;
 	}
 	for (i = 0; i < c->npods; i++) {

@@ -365,6 +365,11 @@ static int decode_cidr(struct ctx *c, const cJSON *v, const char *path,
 		return err;
 	if (!strchr(s, '/') || pw_cidr_parse(s, out->addr, &out->plen))
 		return fail(c, path, "invalid CIDR \"%s\"", s);
+	/* ::ffff:a.b.c.d/n would mean IPv4 in IPv6 clothes: say it plainly */
+	if (strchr(s, ':') && out->plen >= 96 && pw_addr_is4(out->addr))
+		return fail(c, path,
+			    "IPv4-mapped CIDR \"%s\": write it as an IPv4 CIDR",
+			    s);
 	return 0;
 }
 

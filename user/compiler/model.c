@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "model.h"
 
 void pw_labels_free(struct pw_labels *l)
@@ -212,8 +213,8 @@ void pw_namespace_free(struct pw_namespace *n)
 	free(n);
 }
 
-bool pw_cidr_contains(const struct pw_cidr *outer, const __u8 addr[16],
-		      __u32 plen)
+bool pw_prefix_contains(const struct pw_cidr *outer, const __u8 addr[16],
+			__u32 plen)
 {
 	__u32 full = outer->plen / 8, rest = outer->plen % 8;
 
@@ -224,4 +225,15 @@ bool pw_cidr_contains(const struct pw_cidr *outer, const __u8 addr[16],
 	if (!rest)
 		return true;
 	return ((outer->addr[full] ^ addr[full]) & (0xff00 >> rest)) == 0;
+}
+
+bool pw_cidr_contains(const struct pw_cidr *outer, const __u8 addr[16],
+		      __u32 plen)
+{
+	/* IPv4 is ::ffff:0:0/96 in this space, yet an IPv6 block holds no
+	 * IPv4 address however short its prefix (::/0 included): only a
+	 * block of /96 or longer, an IPv4 one, can. */
+	if (outer->plen < 96 && pw_addr_is4(addr))
+		return false;
+	return pw_prefix_contains(outer, addr, plen);
 }

@@ -124,6 +124,11 @@ void pw_netpol_free(struct pw_netpol *p);
 void pw_pod_free(struct pw_pod *p);
 void pw_namespace_free(struct pw_namespace *n);
 
+/* The raw prefix test, families mixed (IPv4 is ::ffff:0:0/96). */
+bool pw_prefix_contains(const struct pw_cidr *outer, const __u8 addr[16],
+			__u32 plen);
+/* Whether the ipBlock prefix @outer holds @addr/@plen: never across
+ * address families. */
 bool pw_cidr_contains(const struct pw_cidr *outer, const __u8 addr[16],
 		      __u32 plen);
 

@@ -30,15 +30,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    !pw_cni_endpoint(conf, cJSON_GetObjectItem(conf, "prevResult"),
 			     "cid", "/run/netns/x", "eth0", args, &ep, err,
 			     sizeof(err))) {
-		if (!cJSON_GetStringValue(cJSON_GetObjectItem(ep, "hostIfname")))
+		if (!cJSON_GetStringValue(
+			    cJSON_GetObjectItem(ep, "hostIfname")))
 			abort();
 		if (!pw_src_cni_validate(ep, err, sizeof(err))) {
 			const cJSON *ip;
 			__u8 a[16];
 
-			cJSON_ArrayForEach(ip, cJSON_GetObjectItem(ep, "ips"))
-				if (pw_addr_parse(ip->valuestring, a))
-					abort();
+			cJSON_ArrayForEach(
+				ip,
+				cJSON_GetObjectItem(
+					ep,
+					"ip"
+					"s")) if (pw_addr_parse(ip->valuestring,
+								a)) abort();
 		}
 		cJSON_Delete(ep);
 	}

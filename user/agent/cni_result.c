@@ -33,9 +33,8 @@ static void cni_arg(const char *args, const char *key, char *out, size_t len)
 }
 
 int pw_cni_endpoint(const cJSON *conf, const cJSON *prev, const char *cid,
-		    const char *netns, const char *ifname,
-		    const char *cni_args, cJSON **out, char *err,
-		    size_t errlen)
+		    const char *netns, const char *ifname, const char *cni_args,
+		    cJSON **out, char *err, size_t errlen)
 {
 	const cJSON *ifs = cJSON_GetObjectItemCaseSensitive(prev, "interfaces");
 	const cJSON *ips = cJSON_GetObjectItemCaseSensitive(prev, "ips");
@@ -78,12 +77,12 @@ int pw_cni_endpoint(const cJSON *conf, const cJSON *prev, const char *cid,
 	arr = cJSON_AddArrayToObject(ep, "ips");
 	cJSON_ArrayForEach(it, ips_a)
 	{
-		const cJSON *idx = cJSON_GetObjectItemCaseSensitive(it,
-								    "interface");
-		const cJSON *ifc = cJSON_IsNumber(idx) && cJSON_IsArray(ifs)
-					   ? cJSON_GetArrayItem(ifs,
-								idx->valueint)
-					   : NULL;
+		const cJSON *idx =
+			cJSON_GetObjectItemCaseSensitive(it, "interface");
+		const cJSON *ifc =
+			cJSON_IsNumber(idx) && cJSON_IsArray(ifs)
+				? cJSON_GetArrayItem(ifs, idx->valueint)
+				: NULL;
 		const char *a = str(it, "address");
 		char addr[64];
 

@@ -17,8 +17,7 @@
  * Returns 0 with *out an endpoint object (the caller frees), or -EINVAL
  * with @err saying what is missing. */
 int pw_cni_endpoint(const cJSON *conf, const cJSON *prev, const char *cid,
-		    const char *netns, const char *ifname,
-		    const char *cni_args, cJSON **out, char *err,
-		    size_t errlen);
+		    const char *netns, const char *ifname, const char *cni_args,
+		    cJSON **out, char *err, size_t errlen);
 
 #endif /* PW_CNI_RESULT_H */

@@ -99,8 +99,19 @@ static __always_inline int pw_arp_check(struct pw_ctx *ctx, struct pw_pkt *pkt,
 
 /*
  * Neighbour discovery and MLD from a pod: no router advertisements or
- * redirects, and advertisements only for the pod's own addresses.
+ * redirects, and advertisements only for the pod's own addresses. Once
+ * the agent knows the pod's link-local address, that one only: another
+ * pod's or the gateway's would let it take their neighbour entries, as
+ * ARP spoofing does for IPv4.
  */
+static __always_inline int own_link_local(const struct pw_endpoint *ep,
+					  const __u8 *a)
+{
+	if (!ip6_link_local(a))
+		return 0;
+	return !(ep->flags & PW_EP_F_HAS_LL6) || addr_eq(a, ep->ll6);
+}
+
 static __always_inline int pw_nd_check(struct pw_ctx *ctx,
 				       const struct pw_pkt *pkt,
 				       const struct pw_endpoint *ep)
@@ -110,13 +121,13 @@ static __always_inline int pw_nd_check(struct pw_ctx *ctx,
 
 	if (pkt->icmp_type == 134 || pkt->icmp_type == 137)
 		return -PW_DROP_ND_FROM_POD;
-	if (!own && !ip6_link_local(pkt->src) && !ip6_unspecified(pkt->src))
+	if (!own && !own_link_local(ep, pkt->src) && !ip6_unspecified(pkt->src))
 		return -PW_DROP_SPOOFED_IP;
 	if (pkt->icmp_type != 136)
 		return 0;
 	if (ctx_load(ctx, pkt->l4_off + 8, target, sizeof(target)))
 		return -PW_DROP_BAD_L4;
-	if (ip6_link_local(target) ||
+	if (own_link_local(ep, target) ||
 	    ((ep->flags & PW_EP_F_HAS_IP6) && addr_eq(target, ep->ip6)))
 		return 0;
 	return -PW_DROP_SPOOFED_IP;

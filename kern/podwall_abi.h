@@ -96,7 +96,8 @@ enum pw_endpoint_flags {
 	PW_EP_F_HAS_MAC = 1U << 2,
 	PW_EP_F_INGRESS_ENFORCED = 1U << 3, /* a policy selects it: deny rest */
 	PW_EP_F_EGRESS_ENFORCED = 1U << 4,
-	PW_EP_F_AUDIT = 1U << 5, /* log would-be policy drops, pass them */
+	PW_EP_F_AUDIT = 1U << 5,   /* log would-be policy drops, pass them */
+	PW_EP_F_HAS_LL6 = 1U << 6, /* ll6 holds the pod's IPv6 link-local */
 };
 
 struct pw_endpoint {
@@ -109,6 +110,9 @@ struct pw_endpoint {
 	__u8 ip6[16];
 	__u8 mac[6];
 	__u8 pad[2];
+	/* the link-local address of the pod's interface: the only one its
+	 * neighbour discovery may speak for */
+	__u8 ll6[16];
 };
 
 /* ipcache: peer address -> identities. LPM trie, IPv4-mapped keys. */

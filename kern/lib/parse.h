@@ -366,6 +366,10 @@ static __always_inline int parse_ip4(struct pw_ctx *ctx, struct pw_pkt *pkt)
 
 	if (ctx_load(ctx, off, &ip, sizeof(ip)))
 		return -PW_DROP_BAD_IP4;
+	/* before the checks, so that a malformed packet's drop is logged
+	 * with the addresses it carries */
+	addr_set4(pkt->src, ip.saddr);
+	addr_set4(pkt->dst, ip.daddr);
 	if (ip.version != 4 || ip.ihl < 5)
 		return -PW_DROP_BAD_IP4;
 	tot = bpf_ntohs(ip.tot_len);
@@ -377,8 +381,6 @@ static __always_inline int parse_ip4(struct pw_ctx *ctx, struct pw_pkt *pkt)
 	pkt->end = off + tot;
 	pkt->l4_off = off + ip.ihl * 4;
 	pkt->proto = ip.protocol;
-	addr_set4(pkt->src, ip.saddr);
-	addr_set4(pkt->dst, ip.daddr);
 
 	fo = bpf_ntohs(ip.frag_off);
 	if (fo & 0x1fff) {

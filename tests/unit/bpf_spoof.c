@@ -182,6 +182,7 @@ PW_TEST(spoof_nd_advertisements)
 	ASSERT_OK(fx_ep_set(A, PW_EP_F_EGRESS_ENFORCED, 1), "endpoint");
 	ASSERT_EQ(run_nd(A->ip6, "fd00::9", 136, A->ip6), FX_PASS,
 		  "NA for own address");
+	/* the agent has not told it the pod's link-local address: any */
 	ASSERT_EQ(run_nd("fe80::1", "ff02::1", 136, "fe80::1"), FX_PASS,
 		  "NA for link-local");
 	ASSERT_EQ(run_nd(A->ip6, "ff02::1", 136, B->ip6), PW_DROP_SPOOFED_IP,
@@ -190,6 +191,39 @@ PW_TEST(spoof_nd_advertisements)
 		  PW_DROP_SPOOFED_IP, "NA from link-local for another");
 	ASSERT_EQ(run_nd(B->ip6, "ff02::1", 136, B->ip6), PW_DROP_SPOOFED_IP,
 		  "NA from another pod's address");
+	return true;
+}
+
+/* Once the agent knows the pod's link-local address (read from the pod's
+ * interface), ND may speak for that one only: an advertisement for
+ * another pod's or the gateway's link-local address would take over their
+ * neighbour entries, as a forged ARP reply would for IPv4. */
+PW_TEST(spoof_nd_link_local_is_the_pods_own)
+{
+	struct pw_endpoint e;
+
+	ASSERT_OK(fx_init(), "fixture");
+	ASSERT_OK(fx_ep_set(A, PW_EP_F_EGRESS_ENFORCED, 1), "endpoint");
+	ASSERT_OK(pw_dp_endpoint_get(fx.dp, A->ifindex, &e), "read back");
+	fx_addr("fe80::a", e.ll6);
+	e.flags |= PW_EP_F_HAS_LL6;
+	ASSERT_OK(pw_dp_endpoint_set(fx.dp, A->ifindex, &e), "with ll6");
+	ASSERT_EQ(run_nd("fe80::a", "ff02::1", 136, "fe80::a"), FX_PASS,
+		  "NA for its own link-local");
+	ASSERT_EQ(run_nd("fe80::a", "ff02::1", 136, A->ip6), FX_PASS,
+		  "NA for its global address, from its link-local");
+	ASSERT_EQ(run_nd("fe80::a", "ff02::1", 136, "fe80::b"),
+		  PW_DROP_SPOOFED_IP, "NA for another link-local (a pod's)");
+	ASSERT_EQ(run_nd("fe80::a", "ff02::1", 136, "fe80::1"),
+		  PW_DROP_SPOOFED_IP, "NA for the gateway's link-local");
+	ASSERT_EQ(run_nd("fe80::b", "ff02::1", 136, "fe80::b"),
+		  PW_DROP_SPOOFED_IP, "NA from and for another link-local");
+	ASSERT_EQ(run_nd("fe80::b", "ff02::1:ff00:9", 135, "fd00::9"),
+		  PW_DROP_SPOOFED_IP, "NS from another link-local");
+	ASSERT_EQ(run_nd("fe80::a", "ff02::1:ff00:9", 135, "fd00::9"), FX_PASS,
+		  "NS from its own link-local");
+	ASSERT_EQ(run_nd("::", "ff02::1:ff00:a", 135, "fe80::a"), FX_PASS,
+		  "DAD for its link-local, from ::");
 	return true;
 }
 

@@ -141,10 +141,22 @@ static int peer_addr_cb(const struct nlmsghdr *nlh, void *data)
 	struct pw_podlink *pl;
 	__u8 *dst;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR ||
-	    ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+	if (nlh->nlmsg_type != RTM_NEWADDR)
 		return MNL_CB_OK;
 	pl = find_out(sc, ifa->ifa_index);
+	if (pl && ifa->ifa_family == AF_INET6 &&
+	    ifa->ifa_scope == RT_SCOPE_LINK && !pl->has_ll6) {
+		/* tentative or not: it is the pod's once configured */
+		mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
+		a = tb[IFA_ADDRESS];
+		if (a && mnl_attr_get_payload_len(a) == 16) {
+			memcpy(pl->ll6, mnl_attr_get_payload(a), 16);
+			pl->has_ll6 = true;
+		}
+		return MNL_CB_OK;
+	}
+	if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+		return MNL_CB_OK;
 	if (!pl || pl->naddrs == PW_PODLINK_ADDRS_MAX)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
@@ -300,6 +312,8 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		binds[*nb].ifindex = pl[found].ifindex;
 		memcpy(binds[*nb].mac, pl[found].mac, 6);
 		binds[*nb].has_mac = true;
+		memcpy(binds[*nb].ll6, pl[found].ll6, 16);
+		binds[*nb].has_ll6 = pl[found].has_ll6;
 		(*nb)++;
 	}
 	free(pl);

@@ -19,6 +19,8 @@ struct pw_podlink {
 	__u8 mac[6];   /* the peer's (the pod's eth0) MAC */
 	int naddrs;
 	__u8 addrs[PW_PODLINK_ADDRS_MAX][16]; /* IPv4-mapped for IPv4 */
+	__u8 ll6[16]; /* the peer's IPv6 link-local address */
+	bool has_ll6;
 };
 
 /*

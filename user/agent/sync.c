@@ -271,6 +271,10 @@ static void desired_ep(const struct pw_out_ep *ce, const struct pw_binding *b,
 		memcpy(ep->mac, b->mac, 6);
 		ep->flags |= PW_EP_F_HAS_MAC;
 	}
+	if (b->has_ll6) {
+		memcpy(ep->ll6, b->ll6, 16);
+		ep->flags |= PW_EP_F_HAS_LL6;
+	}
 	if (b->audit)
 		ep->flags |= PW_EP_F_AUDIT;
 }

@@ -22,6 +22,8 @@ struct pw_binding {
 	__u32 ifindex;
 	__u8 mac[6];
 	bool has_mac;
+	__u8 ll6[16]; /* the pod's IPv6 link-local address */
+	bool has_ll6;
 	bool audit;
 };
 

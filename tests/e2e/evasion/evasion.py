@@ -594,6 +594,18 @@ def build(env, phase, podwall_phase):
              DROP("nd-from-pod", A)),
             (eth(A) / IPv6(src=ll, dst=V["ll6"], hlim=255, fl=B.flow()) /
              ICMPv6ND_NA(tgt=ll, R=0, S=0, O=1), "pass")])
+    # the IPv6 twin of a forged ARP reply: an advertisement for another
+    # pod's link-local address would move the victim's neighbour entry
+    B.case("spoof", "ipv6-na-claims-link-local", A,
+           "neighbour advertisements for the friend's link-local address, "
+           "from the attacker's link-local and from the friend's",
+           [(eth(A) / IPv6(src=ll, dst=V["ll6"], hlim=255, fl=B.flow()) /
+             ICMPv6ND_NA(tgt=P[F]["ll6"], R=0, S=0, O=1),
+             DROP("spoofed-ip", A)),
+            (eth(A) / IPv6(src=P[F]["ll6"], dst="ff02::1", hlim=255,
+                           fl=B.flow()) /
+             ICMPv6ND_NA(tgt=P[F]["ll6"], R=0, S=0, O=1),
+             DROP("spoofed-ip", A))])
     return B.cases
 
 

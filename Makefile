@@ -77,7 +77,11 @@ FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
 FUZZ_CNI_SRCS := user/agent/cni_result.c user/agent/source_cni.c \
 	user/lib/log.c
 FUZZ_CNI_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_CNI_SRCS))
-FUZZERS := $(BUILD)/fuzz/fuzz_manifest $(BUILD)/fuzz/fuzz_cni
+# the control socket, end to end: a whole agent
+FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(AGENT_SRCS) \
+	$(LIB_SRCS) $(COMPILER_SRCS))
+FUZZERS := $(BUILD)/fuzz/fuzz_manifest $(BUILD)/fuzz/fuzz_cni \
+	$(BUILD)/fuzz/fuzz_control
 
 .PHONY: all unit-bins fuzzers bench test demo deps clean format check-format \
 	install
@@ -141,7 +145,7 @@ $(BUILD)/tests/test_lib: $(call tobj,$(TEST_COMMON) $(TEST_LIB_SRCS)) \
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/fuzz/%.o: %.c $(LIB_HDRS)
+$(BUILD)/fuzz/%.o: %.c $(LIB_HDRS) $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $(WARN) -c $< -o $@
@@ -149,6 +153,11 @@ $(BUILD)/fuzz/%.o: %.c $(LIB_HDRS)
 $(BUILD)/fuzz/fuzz_manifest: $(BUILD)/fuzz/tests/fuzz/fuzz_manifest.o $(FUZZ_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -lcjson -lyaml -o $@
+
+$(BUILD)/fuzz/fuzz_control: $(BUILD)/fuzz/tests/fuzz/fuzz_control.o \
+		$(FUZZ_AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
 
 $(BUILD)/fuzz/fuzz_cni: $(BUILD)/fuzz/tests/fuzz/fuzz_cni.o $(FUZZ_OBJS) \
 		$(FUZZ_CNI_OBJS)
@@ -165,9 +174,19 @@ $(BUILD)/bench/bench_compile: tests/bench/bench_compile.c $(AGENT_OBJS) \
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(AGENT_OBJS) \
 		$(COMPILER_OBJS) $(LIB_OBJS) $(LDLIBS) -o $@
 
+$(BUILD)/bench/bench_flowlog: tests/bench/bench_flowlog.c $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS) $(LIB_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(AGENT_OBJS) \
+		$(COMPILER_OBJS) $(LIB_OBJS) $(LDLIBS) -o $@
+
 # Benchmarks: numbers for the README, never pass/fail.
-bench: $(BUILD)/bench/bench_compile
+bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_flowlog \
+		$(BUILD)/podwall
 	$(Q)$(BUILD)/bench/bench_compile 1000 50 1000 5
+	$(Q)$(BUILD)/bench/bench_flowlog
+	$(Q)BUILD=$(BUILD) bash tests/bench/bench_flows_filter.sh
 
 # The README's commands. Both run as root; scripts/install-deps.sh is
 # idempotent and is what installs every package either one needs.

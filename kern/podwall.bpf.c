@@ -198,15 +198,18 @@ static __always_inline void pw_frag_first(const struct pw_pkt *pkt, __u8 dir,
 					  const struct pw_endpoint *ep,
 					  __u64 now, int dropped, __u32 rule)
 {
-	struct pw_frag_entry fe = {
-		.expires_ns = now + pw_cfg.frag_ns,
-		.sport = pkt->sport,
-		.dport = pkt->dport,
-		.l4_end = pkt->l4_end,
-		.dropped = dropped,
-		.rule_id = rule,
-	};
+	struct pw_frag_entry fe;
 	struct pw_frag_key key = {};
+
+	/* every byte, padding too: with CAP_BPF alone (no CAP_PERFMON) the
+	 * verifier refuses a map write from uninitialised stack */
+	__builtin_memset(&fe, 0, sizeof(fe));
+	fe.expires_ns = now + pw_cfg.frag_ns;
+	fe.sport = pkt->sport;
+	fe.dport = pkt->dport;
+	fe.l4_end = pkt->l4_end;
+	fe.dropped = dropped;
+	fe.rule_id = rule;
 
 	pw_frag_key(pkt, dir, ep->ep_id, &key);
 	/* On failure later fragments find nothing and drop: fail closed. */

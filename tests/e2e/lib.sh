@@ -428,17 +428,18 @@ CNIRUN=("$PY" "$E2E_REPO/scripts/lib/cnirun.py")
 AGENT_PID=
 
 # agent_start [podwalld options...]: start it, wait (5 s) until it serves.
+# Its socket is $PW_SOCK if set, else $E2E_TMP/pw.sock.
 agent_start() {
 	local i
 
 	E2E_PIN_LOADED=1
 	bg nsenter --net="/run/netns/$NODE" "$AGENT" --pin "$PIN" \
-		--state-dir "$E2E_TMP/state" --socket "$E2E_TMP/pw.sock" \
+		--state-dir "$E2E_TMP/state" --socket "${PW_SOCK:-$E2E_TMP/pw.sock}" \
 		--config /dev/null --ct-max 4096 --flow-log "$E2E_TMP/flows" \
 		"$@" 2>>"$E2E_TMP/agent.log"
 	AGENT_PID=$E2E_LASTPID
 	for ((i = 0; i < 50; i++)); do
-		"$PWCLI" --socket "$E2E_TMP/pw.sock" status >/dev/null 2>&1 &&
+		pw status >/dev/null 2>&1 &&
 			return 0
 		e2e_running "$AGENT_PID" || break
 		sleep 0.1
@@ -464,7 +465,7 @@ agent_stop() {
 
 # pw ARGS...: the podwall CLI against this run's agent.
 pw() {
-	"$PWCLI" --socket "$E2E_TMP/pw.sock" "$@"
+	"$PWCLI" --socket "${PW_SOCK:-$E2E_TMP/pw.sock}" "$@"
 }
 
 # cni_conf [VERSION [bridge|ptp]]: write $E2E_TMP/net.conflist (default
@@ -482,7 +483,7 @@ cni_conf() {
 		 $first
 		  "ipam":{"type":"host-local","dataDir":"$E2E_TMP/ipam",
 		   "ranges":[[{"subnet":"10.124.0.0/24"}]]}},
-		 {"type":"podwall","socket":"$E2E_TMP/pw.sock",
+		 {"type":"podwall","socket":"${PW_SOCK:-$E2E_TMP/pw.sock}",
 		  "stateDir":"$E2E_TMP/state"}]}
 	CONF
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,8 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 		goto fail;
 	}
 	if (o->sock_path) {
-		err = pw_ctl_open(o->sock_path, pw_agent_request, a, &a->ctl);
+		err = pw_ctl_open(o->sock_path, o->sock_gid, pw_agent_request,
+				  a, &a->ctl);
 		if (err)
 			goto fail;
 	}
@@ -263,6 +265,20 @@ static void collect(struct pw_agent *a, struct pw_objects *objs)
 	}
 }
 
+static bool label_true(const struct pw_labels *l)
+{
+	const char *v = l ? pw_labels_get(l, PW_AUDIT_LABEL) : NULL;
+
+	return v && !strcmp(v, "true");
+}
+
+static bool audit_mode(const struct pw_agent *a, const struct pw_binding *b)
+{
+	return a->o.audit ||
+	       label_true(pw_cluster_ns_labels(a->cluster, b->ns)) ||
+	       label_true(pw_cluster_pod_labels(a->cluster, b->ns, b->name));
+}
+
 int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 {
 	struct pw_binding *binds = calloc(PW_BINDS_MAX, sizeof(*binds));
@@ -294,6 +310,7 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 		goto out;
 	}
 	for (i = 0; i < nb; i++) {
+		binds[i].audit = audit_mode(a, &binds[i]);
 		ret = attach(a, binds[i].ifindex);
 		if (ret) {
 			snprintf(err, errlen,
@@ -339,11 +356,22 @@ out:
 	free(binds);
 	if (ret) {
 		a->reconcile_errors++;
-		snprintf(a->last_error, sizeof(a->last_error), "%s", err);
-	} else {
-		a->last_error[0] = '\0';
+		pw_agent_error(a, "%s", err);
 	}
+	/* the last error stays for status to show, with its time, after
+	 * the agent has recovered: ok says whether this one went well */
+	a->last_ok = !ret;
 	return ret;
+}
+
+void pw_agent_error(struct pw_agent *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->last_error, sizeof(a->last_error), fmt, ap);
+	va_end(ap);
+	a->last_error_at = time(NULL);
 }
 
 const struct pw_out_ep *pw_agent_ep_at(const struct pw_agent *a,

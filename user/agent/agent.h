@@ -23,9 +23,15 @@ struct pw_agent_opts {
 	const char *manifests; /* folder, or NULL */
 	const char *state_dir;
 	const char *sock_path;
+	int sock_gid; /* -1: root only */
 	struct pw_dp_opts dp;
 	struct pw_flowlog_opts flows;
+	bool audit; /* every pod in audit mode */
 };
+
+/* A pod, or every pod of a namespace, with this label "true" is in audit
+ * mode: what its policy would drop is passed and logged as "audit". */
+#define PW_AUDIT_LABEL "podwall.io/audit"
 
 /* streams a control client can follow */
 enum {

@@ -3,6 +3,7 @@
 #ifndef PW_AGENT_PRIV_H
 #define PW_AGENT_PRIV_H
 
+#include <time.h>
 #include "agent.h"
 #include "compile.h"
 #include "flowlog.h"
@@ -37,13 +38,18 @@ struct pw_agent {
 	bool have_co;
 	struct pw_binding binds[PW_BINDS_MAX];
 	int nbinds;
-	char last_error[PW_ERR_LEN];
+	char last_error[PW_ERR_LEN]; /* the last failure, kept */
+	time_t last_error_at;
+	bool last_ok;		       /* the last reconcile went through */
 	char source_error[PW_ERR_LEN]; /* a source that could not be read */
 	unsigned long long reconciles, reconcile_errors;
 	unsigned long long ct_swept;
 	double last_compile_ms;
 };
 
+/* Remember a failure for status. */
+void pw_agent_error(struct pw_agent *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The compiled endpoint that holds @addr, or NULL. */
 const struct pw_out_ep *pw_agent_ep_at(const struct pw_agent *a,
 				       const __u8 addr[16]);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "addr.h"
@@ -230,8 +231,7 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	cJSON_DeleteItemFromObjectCaseSensitive(resp, "applied");
 	pw_agent_reconcile(a, (char[PW_ERR_LEN]){}, PW_ERR_LEN);
 	/* the restore went well: status should still say what did not */
-	snprintf(a->last_error, sizeof(a->last_error), "apply %.100s: %.380s",
-		 name ? name : "request", err);
+	pw_agent_error(a, "apply %.100s: %.380s", name ? name : "request", err);
 	return fail(resp, ret, "%s; nothing was applied", err);
 }
 
@@ -508,7 +508,15 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	cJSON_AddNumberToObject(resp, "attached_interfaces", a->nattached);
 	cJSON_AddNumberToObject(resp, "reconciles", a->reconciles);
 	cJSON_AddNumberToObject(resp, "reconcile_errors", a->reconcile_errors);
+	cJSON_AddBoolToObject(resp, "last_reconcile_ok", a->last_ok);
 	cJSON_AddStringToObject(resp, "last_error", a->last_error);
+	if (a->last_error_at) {
+		char t[32];
+
+		strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ",
+			 gmtime(&a->last_error_at));
+		cJSON_AddStringToObject(resp, "last_error_at", t);
+	}
 	cJSON_AddStringToObject(resp, "source_error", a->source_error);
 	cJSON_AddNumberToObject(resp, "last_compile_ms", a->last_compile_ms);
 	cJSON_AddNumberToObject(resp, "ct_swept", a->ct_swept);

@@ -48,7 +48,8 @@ static bool in_use(const struct sockaddr_un *sa)
 	return used;
 }
 
-static int mkparent(const char *path)
+/* The socket's folder; with a group, one its members can pass through. */
+static int mkparent(const char *path, int gid)
 {
 	char *dir = strdup(path), *slash;
 	int err = 0;
@@ -60,12 +61,15 @@ static int mkparent(const char *path)
 		*slash = '\0';
 		if (mkdir(dir, 0700) && errno != EEXIST)
 			err = -errno;
+		if (!err && gid >= 0 &&
+		    (chown(dir, -1, gid) || chmod(dir, 0710)))
+			err = -errno;
 	}
 	free(dir);
 	return err;
 }
 
-int pw_ctl_open(const char *path, pw_ctl_handler fn, void *arg,
+int pw_ctl_open(const char *path, int gid, pw_ctl_handler fn, void *arg,
 		struct pw_ctl **out)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -83,7 +87,7 @@ int pw_ctl_open(const char *path, pw_ctl_handler fn, void *arg,
 			path);
 		return -EADDRINUSE;
 	}
-	err = mkparent(path);
+	err = mkparent(path, gid);
 	if (err) {
 		pr_warn("control socket %s: folder: %s\n", path,
 			strerror(-err));
@@ -106,6 +110,9 @@ int pw_ctl_open(const char *path, pw_ctl_handler fn, void *arg,
 	err = bind(ctl->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (err || listen(ctl->lfd, 16))
+		goto fail;
+	/* from 0600 to 0660: never wider than asked for, even for a moment */
+	if (gid >= 0 && (chown(path, -1, gid) || chmod(path, 0660)))
 		goto fail;
 	*out = ctl;
 	return 0;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The agent's control socket: a Unix stream socket, mode 0600, that speaks
- * JSON Lines. Each request is one JSON object on one line; each answer is
- * one line, {"ok":true,...} or {"ok":false,"error":"..."}. A client that
- * asks to follow a stream then receives one line per record; a follower
- * too slow to read loses records rather than slowing the agent, and is
- * told how many with a {"lost":N} line.
+ * JSON Lines (0660 with a group configured). Each request is one JSON object on
+ * one line; each answer is one line, {"ok":true,...} or
+ * {"ok":false,"error":"..."}. A client that asks to follow a stream then
+ * receives one line per record; a follower too slow to read loses records
+ * rather than slowing the agent, and is told how many with a {"lost":N} line.
  *
  * This file is the transport only: what a request means is the handler's
  * business (agent.c). Nothing a client sends can stop the agent: an
@@ -32,7 +32,8 @@ struct pw_ctl_client;
 typedef int (*pw_ctl_handler)(void *arg, struct pw_ctl_client *cl,
 			      const cJSON *req, cJSON *resp);
 
-int pw_ctl_open(const char *path, pw_ctl_handler fn, void *arg,
+/* @gid >= 0: that group may connect too (socket 0660, its folder 0710). */
+int pw_ctl_open(const char *path, int gid, pw_ctl_handler fn, void *arg,
 		struct pw_ctl **out);
 void pw_ctl_close(struct pw_ctl *ctl);
 

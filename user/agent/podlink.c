@@ -319,3 +319,22 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 	free(pl);
 	return 0;
 }
+
+int pw_podlink_fill_ll6(struct pw_binding *binds, int nb)
+{
+	struct pw_podlink *pl;
+	int i, j, n, err = pw_podlink_scan(&pl, &n);
+
+	if (err)
+		return err;
+	for (i = 0; i < nb; i++)
+		for (j = 0; j < n; j++)
+			if (!binds[i].has_ll6 &&
+			    pl[j].ifindex == binds[i].ifindex &&
+			    pl[j].has_ll6) {
+				memcpy(binds[i].ll6, pl[j].ll6, 16);
+				binds[i].has_ll6 = true;
+			}
+	free(pl);
+	return 0;
+}

@@ -343,12 +343,22 @@ static void handle(struct ctx *c, const char *line, size_t len)
 	cJSON_Delete(r);
 }
 
-static int read_file(struct ctx *c, const char *path)
+static int read_file(struct ctx *c, const char *path, bool rotated)
 {
 	gzFile f = gzopen(path, "rb"); /* reads plain files too */
 	char *buf;
 	size_t cap = 1 << 20;
 
+	if (!f && rotated && errno == ENOENT) {
+		/* the agent compressed it since the listing: the same records
+		 * are in X.gz; if that is gone too, retention took them */
+		char gz[4200];
+
+		snprintf(gz, sizeof(gz), "%s.gz", path);
+		f = gzopen(gz, "rb");
+		if (!f && errno == ENOENT)
+			return 0;
+	}
 	if (!f) {
 		fprintf(stderr, "podwall flows: %s: %s\n", path,
 			strerror(errno ?: ENOENT));
@@ -409,11 +419,21 @@ static int read_dir(struct ctx *c, const char *dir)
 		return -errno;
 	}
 	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t len = strlen(name);
+		/* a rotated file not yet compressed when listed */
+		bool plain =
+			!strncmp(name, "flows-", 6) && !strstr(name, ".gz");
+		/* X next to X.gz: the compressor is between its rename and its
+		 * unlink, and X.gz holds the same records */
+		bool dup = plain && i + 1 < n &&
+			   !strncmp(names[i + 1]->d_name, name, len) &&
+			   !strcmp(names[i + 1]->d_name + len, ".gz");
 		char path[4200];
 
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-		if (!ret && !stop)
-			ret = read_file(c, path);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if (!ret && !stop && !dup)
+			ret = read_file(c, path, plain);
 		free(names[i]);
 	}
 	free(names);
@@ -432,8 +452,9 @@ static int from_agent(struct ctx *c, const char *sock, bool follow)
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "op", "flows");
 	cJSON_AddBoolToObject(req, "follow", follow);
-	/* filters apply here, so ask for the whole ring when filtering */
-	if (c->last >= 0)
+	/* filters apply here, so ask for the whole ring; without --follow
+	 * the ring is all there is to show */
+	if (c->last >= 0 || !follow)
 		cJSON_AddNumberToObject(req, "last", 1e7);
 	err = pw_ctl_call(conn, req, &resp);
 	cJSON_Delete(req);
@@ -668,7 +689,7 @@ int pw_cli_flows(int argc, char **argv, const char *sock)
 		print_table_header(&c);
 	if (nfiles || dir) {
 		for (e = 0; !ret && e < nfiles; e++)
-			ret = read_file(&c, files[e]) ? 1 : 0;
+			ret = read_file(&c, files[e], false) ? 1 : 0;
 		if (!ret && dir)
 			ret = read_dir(&c, dir) ? 1 : 0;
 	} else {

@@ -772,6 +772,10 @@ static int do_sync(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
+	/* named bindings get the pod's link-local address as found ones do */
+	ret = pw_podlink_fill_ll6(binds, nb);
+	if (ret)
+		goto out;
 	ret = open_dp(&dp);
 	ret = ret ?: pw_sync_new(&s);
 	ret = ret ?: pw_sync_adopt(s, dp);

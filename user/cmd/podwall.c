@@ -414,10 +414,14 @@ static int cmd_status(void)
 	       s_of(resp, "version"), n_of(resp, "pods"),
 	       n_of(resp, "local_endpoints"),
 	       n_of(resp, "attached_interfaces"));
-	printf("reconciles %.0f, failed %.0f%s%s\n", n_of(resp, "reconciles"),
-	       n_of(resp, "reconcile_errors"),
-	       *s_of(resp, "last_error") ? "; last error: " : "",
-	       s_of(resp, "last_error"));
+	printf("reconciles %.0f, failed %.0f; the last one %s\n",
+	       n_of(resp, "reconciles"), n_of(resp, "reconcile_errors"),
+	       cJSON_IsTrue(cJSON_GetObjectItem(resp, "last_reconcile_ok"))
+		       ? "went through"
+		       : "FAILED (the last good state is in force)");
+	if (*s_of(resp, "last_error"))
+		printf("last error, at %s: %s\n", s_of(resp, "last_error_at"),
+		       s_of(resp, "last_error"));
 	if (*s_of(resp, "source_error"))
 		printf("a source could not be read (its last good state is in "
 		       "force): %s\n",

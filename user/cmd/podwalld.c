@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,18 +27,27 @@
 #include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <libmnl/libmnl.h>
+#include <linux/capability.h>
 #include <linux/rtnetlink.h>
 #include "agent.h"
+#include "caps.h"
 #include "log.h"
 #include "metrics.h"
 #include "podlink.h"
 
 #define CONFIG_DEFAULT "/etc/podwall/podwalld.conf"
+
+/* CAP_BPF: maps and programs; CAP_NET_ADMIN: tc filters on veths and
+ * rtnetlink into the pods' namespaces. Nothing else once started. To load
+ * the programs, CAP_PERFMON too: without it the verifier also walks every
+ * speculative path, and the parser's branches exceed its limit. */
+static const int start_caps[] = {CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON};
+static const int run_caps[] = {CAP_BPF, CAP_NET_ADMIN};
 /* changes that arrive together are handled together */
-#define SETTLE_MS      50
+#define SETTLE_MS   50
 /* folded flow records, ring-buffer losses, file flushes */
-#define TICK_MS	       200
-#define POLLFDS_MAX    (5 + PW_CTL_CLIENTS_MAX + 1)
+#define TICK_MS	    200
+#define POLLFDS_MAX (5 + PW_CTL_CLIENTS_MAX + 1)
 
 struct config {
 	struct pw_agent_opts ao;
@@ -58,6 +68,8 @@ static void usage(FILE *f)
 		"                     " PW_STATE_DIR_DEFAULT ")\n"
 		"  --socket PATH      control socket, mode 0600 (default\n"
 		"                     " PW_CTL_SOCK_DEFAULT ")\n"
+		"  --socket-group G   members of group G may use the socket "
+		"too (0660)\n"
 		"  --pin DIR          bpffs folder for maps and programs "
 		"(default\n"
 		"                     " PW_PIN_DIR_DEFAULT ")\n"
@@ -78,6 +90,9 @@ static void usage(FILE *f)
 		"                     port and reason within SECS into one "
 		"record with\n"
 		"                     a count (default 5; 0: off)\n"
+		"  --events-mb N      the datapath's event ring buffer, MiB "
+		"(a power of\n"
+		"                     two; default 4): room for bursts\n"
 		"  --flow-ring N      recent records kept for podwall flows "
 		"--last\n"
 		"                     (default 10000)\n"
@@ -94,6 +109,11 @@ static void usage(FILE *f)
 		"                     per line, \"name value\" or \"name = "
 		"value\",\n"
 		"                     without the dashes; # starts a comment\n"
+		"  --audit            every pod in audit mode: what policy "
+		"would drop\n"
+		"                     passes, logged as audit (per pod or "
+		"namespace:\n"
+		"                     the label " PW_AUDIT_LABEL "=true)\n"
 		"  --once             reconcile once and exit\n"
 		"  --uninstall        remove podwall from every veth here, its "
 		"pins,\n"
@@ -111,6 +131,7 @@ static const struct option opts[] = {
 	{"manifests", required_argument, NULL, 'm'},
 	{"state-dir", required_argument, NULL, 's'},
 	{"socket", required_argument, NULL, 'S'},
+	{"socket-group", required_argument, NULL, 'G'},
 	{"pin", required_argument, NULL, 'p'},
 	{"ct-max", required_argument, NULL, 'c'},
 	{"ct-sweep", required_argument, NULL, 'w'},
@@ -122,9 +143,11 @@ static const struct option opts[] = {
 	{"flow-log-keep", required_argument, NULL, 'K'},
 	{"flow-aggregate", required_argument, NULL, 'A'},
 	{"flow-ring", required_argument, NULL, 'R'},
+	{"events-mb", required_argument, NULL, 'B'},
 	{"metrics-file", required_argument, NULL, 'X'},
 	{"config", required_argument, NULL, 'C'},
 	{"once", no_argument, NULL, 'o'},
+	{"audit", no_argument, NULL, 'a'},
 	{"uninstall", no_argument, NULL, 'u'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -172,6 +195,16 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 	case 'S':
 		c->ao.sock_path = v;
 		break;
+	case 'G': {
+		struct group *g = getgrnam(v);
+
+		if (!g) {
+			pr_warn("podwalld: %s: no group \"%s\"\n", name, v);
+			return -EINVAL;
+		}
+		c->ao.sock_gid = g->gr_gid;
+		break;
+	}
 	case 'p':
 		c->ao.dp.pin_dir = v;
 		break;
@@ -216,6 +249,15 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 			return -EINVAL;
 		c->ao.flows.aggregate_ms = n * 1000;
 		break;
+	case 'B':
+		/* a power of two, as the ring buffer wants */
+		if (num(name, v, 1024, &n) || !n || (n & (n - 1))) {
+			pr_warn("podwalld: %s: a power of two from 1 to 1024\n",
+				name);
+			return -EINVAL;
+		}
+		c->ao.dp.events_bytes = n << 20;
+		break;
 	case 'R':
 		if (num(name, v, 1U << 22, &n))
 			return -EINVAL;
@@ -228,6 +270,9 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 		break;
 	case 'o':
 		c->once = true;
+		break;
+	case 'a':
+		c->ao.audit = true;
 		break;
 	case 'u':
 		c->uninstall = true;
@@ -570,6 +615,7 @@ int main(int argc, char **argv)
 			{
 				.state_dir = PW_STATE_DIR_DEFAULT,
 				.sock_path = PW_CTL_SOCK_DEFAULT,
+				.sock_gid = -1,
 				.dp = {.pin_dir = PW_PIN_DIR_DEFAULT},
 			},
 		.sweep_s = 10,
@@ -617,9 +663,23 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	ret = pw_caps_check(start_caps, 3, err, sizeof(err));
+	if (ret) {
+		pr_warn("podwalld: needs %s (run it as root, or grant them)\n",
+			err);
+		return 1;
+	}
 	ret = pw_agent_new(&c.ao, &a);
 	if (ret) {
 		pr_warn("podwalld: start: %s\n", strerror(-ret));
+		return 1;
+	}
+	/* loaded, pinned and serving: from here on, BPF map work and tc and
+	 * rtnetlink requests are all the agent does */
+	ret = pw_caps_keep(run_caps, 2);
+	if (ret) {
+		pr_warn("podwalld: drop capabilities: %s\n", strerror(-ret));
+		pw_agent_free(a);
 		return 1;
 	}
 	pr_info("podwalld: datapath in %s, state in %s\n", c.ao.dp.pin_dir,

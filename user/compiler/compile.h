@@ -85,6 +85,9 @@ cJSON *pw_cluster_describe(const struct pw_cluster *c, const char *what);
  * CIDR identity. */
 const struct pw_labels *pw_cluster_pod_labels(const struct pw_cluster *c,
 					      const char *ns, const char *name);
+/* A Namespace object's labels, or NULL if there is none. */
+const struct pw_labels *pw_cluster_ns_labels(const struct pw_cluster *c,
+					     const char *ns);
 int pw_cluster_policy_names(const struct pw_cluster *c,
 			    void (*fn)(__u32 slot, const char *ns,
 				       const char *name, void *arg),

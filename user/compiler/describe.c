@@ -154,3 +154,14 @@ int pw_cluster_cidr_ids(const struct pw_cluster *c,
 		fn(c->cids[i].id, &c->cids[i].cidr, arg);
 	return c->ncids;
 }
+
+const struct pw_labels *pw_cluster_ns_labels(const struct pw_cluster *c,
+					     const char *ns)
+{
+	int i;
+
+	for (i = 0; i < c->nnss; i++)
+		if (!strcmp(c->nss[i]->name, ns))
+			return &c->nss[i]->labels;
+	return NULL;
+}

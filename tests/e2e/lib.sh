@@ -69,12 +69,18 @@ check() {
 	fi
 }
 
+# status NAME RC MSG: ok if RC is 0, else not ok with MSG (on one line).
+status() {
+	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "${3//$'\n'/ | }"; fi
+}
+
 skip() {
 	echo "# skip: $*" >&2
 	exit 77
 }
 
-# e2e_require [dp] [scapy]: skip unless every prerequisite is present.
+# e2e_require [dp] [agent] [scapy]: skip unless every prerequisite is
+# present.
 e2e_require() {
 	local c w
 
@@ -88,6 +94,15 @@ e2e_require() {
 	for w in "$@"; do
 		case $w in
 		dp) [ -x "$DP" ] || skip "no $DP (run make)" ;;
+		agent)
+			# podwalld, the CLI, the CNI plugin and the plugins it
+			# is chained after
+			for c in "$AGENT" "$PWCLI" "$CNI_BIN/podwall" \
+				/usr/lib/cni/bridge /usr/lib/cni/host-local; do
+				[ -x "$c" ] || skip "no $c (run make;" \
+					"scripts/install-deps.sh)"
+			done
+			;;
 		scapy) "$PY" -c 'import scapy.all' 2>/dev/null ||
 			skip "needs python3-scapy for $PY" ;;
 		esac

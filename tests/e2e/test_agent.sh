@@ -12,9 +12,6 @@ e2e_init dp
 AGENT=${DP%/podwall-dp}/podwalld
 [ -x "$AGENT" ] || skip "no $AGENT (run make)"
 
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 # eventually NAME allowed|denied FROM PROTO DST PORT: within 3 s.
 eventually() {

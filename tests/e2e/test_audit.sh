@@ -7,11 +7,7 @@
 # the unit tests cover.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_init
-
-for f in "$AGENT" "$PWCLI" "$CNI_BIN/podwall" /usr/lib/cni/bridge; do
-	[ -x "$f" ] || skip "no $f (run make; apt install containernetworking-plugins)"
-done
+e2e_init agent
 e2e_node_create || {
 	not_ok audit/topology "could not build the node"
 	exit 1

@@ -32,9 +32,6 @@ M=$E2E_TMP/m
 
 # status NAME RC MSG: ok if RC is 0; MSG on one line (stdout holds only
 # result lines).
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "${3//$'\n'/ | }"; fi
-}
 
 # has NAME FILE TEXT: FILE holds TEXT (fixed string).
 has() {

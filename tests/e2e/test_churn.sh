@@ -25,18 +25,11 @@
 #     nothing.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_init
+e2e_init agent
 
 ASAN_AGENT=${DP%/podwall-dp}/asan/podwalld
-for f in "$AGENT" "$PWCLI" "$CNI_BIN/podwall" /usr/lib/cni/bridge \
-	/usr/lib/cni/host-local; do
-	[ -x "$f" ] || skip "no $f (run make; apt install containernetworking-plugins)"
-done
 command -v bpftool >/dev/null || skip "needs bpftool"
 
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 # ---------------------------------------------------------------- helpers
 

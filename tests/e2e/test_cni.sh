@@ -28,9 +28,6 @@ done
 command -v bpftool >/dev/null || skip "needs bpftool"
 command -v tc >/dev/null || skip "needs tc"
 
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 # cached_result POD: the chain's final result, as the runtime cached it.
 cached_result() {

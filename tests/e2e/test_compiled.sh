@@ -12,9 +12,6 @@ set -u
 e2e_init dp
 
 # status NAME RC MSG: ok when the command before it returned 0.
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 e2e_topology || {
 	not_ok compiled/topology "could not build the namespaces"

@@ -42,9 +42,6 @@ PODS=(victim attacker friend)
 UDP_PORT=5353 # the attacker's UDP echo server: the victim's live flow
 declare -A POD_IP6=() POD_LL6=() HOST_IF=()
 
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 fatal() {
 	not_ok "$1" "$2"

@@ -19,17 +19,9 @@
 # broken topology cannot pass for a working firewall.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_init
-
-for f in "$AGENT" "$PWCLI" "$CNI_BIN/podwall" /usr/lib/cni/bridge \
-	/usr/lib/cni/host-local; do
-	[ -x "$f" ] || skip "no $f (run make; apt install containernetworking-plugins)"
-done
+e2e_init agent
 command -v gzip >/dev/null || skip "needs gzip"
 
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 FLOWS=$E2E_TMP/flows
 ROT=$E2E_TMP/rot

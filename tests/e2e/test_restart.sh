@@ -18,18 +18,10 @@
 #       succeeded and no denied one did, across both restarts.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_init
-
-for f in "$AGENT" "$PWCLI" "$CNI_BIN/podwall" /usr/lib/cni/bridge \
-	/usr/lib/cni/host-local; do
-	[ -x "$f" ] || skip "no $f (run make; apt install containernetworking-plugins)"
-done
+e2e_init agent
 command -v bpftool >/dev/null || skip "needs bpftool"
 command -v tc >/dev/null || skip "needs tc"
 
-status() {
-	if [ "$2" -eq 0 ]; then ok "$1"; else not_ok "$1" "$3"; fi
-}
 
 # ------------------------------------------------------------ traffic tool
 # stream-serve: accept one connection, record the largest gap between two

@@ -8,12 +8,7 @@
 # range, a named port, an except, and a pod that no policy selects.
 set -u
 . "$(dirname "$0")/lib.sh"
-e2e_init
-
-for f in "$AGENT" "$PWCLI" "$CNI_BIN/podwall" /usr/lib/cni/bridge \
-	/usr/lib/cni/host-local; do
-	[ -x "$f" ] || skip "no $f (run make; apt install containernetworking-plugins)"
-done
+e2e_init agent
 
 e2e_node_create || {
 	not_ok trace/topology "could not build the node"

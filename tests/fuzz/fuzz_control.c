@@ -26,8 +26,7 @@ static struct pw_agent *agent;
 static char dir[] = "/tmp/pw-fuzz-control-XXXXXX";
 static char sock[128];
 
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *f)
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	(void)st;
 	(void)flag;

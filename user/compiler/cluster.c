@@ -944,6 +944,10 @@ static int apply_netpol(struct pw_cluster *c, struct pw_netpol *np)
 			break;
 		}
 	}
+	if (ns && pw_netpol_equal(ns->np, np)) {
+		pw_netpol_free(np);
+		return 0;
+	}
 	err = np_cidrs(c, np, +1, &changed);
 	if (err)
 		return err;
@@ -999,6 +1003,11 @@ static int apply_pod(struct pw_cluster *c, struct pw_pod *pod)
 			break;
 		}
 	}
+	/* the same again (an agent re-reads its sources): nothing moves */
+	if (ps && pw_pod_equal(ps->pod, pod)) {
+		pw_pod_free(pod);
+		return 0;
+	}
 	/* reference the new identity before releasing the old one, so a pod
 	 * that keeps its labels keeps its identity */
 	err = ident_ref(c, pod, &identity);
@@ -1032,6 +1041,11 @@ static int apply_namespace(struct pw_cluster *c, struct pw_namespace *nsp)
 	int i;
 
 	for (i = 0; i < c->nnss; i++) {
+		if (!strcmp(c->nss[i]->name, nsp->name) &&
+		    pw_namespace_equal(c->nss[i], nsp)) {
+			pw_namespace_free(nsp);
+			return 0;
+		}
 		if (!strcmp(c->nss[i]->name, nsp->name)) {
 			pw_namespace_free(c->nss[i]);
 			c->nss[i] = nsp;

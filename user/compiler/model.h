@@ -120,6 +120,12 @@ void pw_selector_free(struct pw_selector *s);
 bool pw_selector_matches(const struct pw_selector *s,
 			 const struct pw_labels *l);
 
+/* model_equal.c: the same object, field by field */
+bool pw_netpol_equal(const struct pw_netpol *a, const struct pw_netpol *b);
+bool pw_pod_equal(const struct pw_pod *a, const struct pw_pod *b);
+bool pw_namespace_equal(const struct pw_namespace *a,
+			const struct pw_namespace *b);
+
 void pw_netpol_free(struct pw_netpol *p);
 void pw_pod_free(struct pw_pod *p);
 void pw_namespace_free(struct pw_namespace *n);

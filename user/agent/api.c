@@ -229,7 +229,11 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	 * policy that was in force */
 	restore(sv, n);
 	cJSON_DeleteItemFromObjectCaseSensitive(resp, "applied");
-	pw_agent_reconcile(a, (char[PW_ERR_LEN]){}, PW_ERR_LEN);
+	{
+		char again[PW_ERR_LEN];
+
+		pw_agent_reconcile(a, again, sizeof(again));
+	}
 	/* the restore went well: status should still say what did not */
 	pw_agent_error(a, "apply %.100s: %.380s", name ? name : "request", err);
 	return fail(resp, ret, "%s; nothing was applied", err);

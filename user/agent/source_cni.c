@@ -340,13 +340,14 @@ static int load_all(struct pw_src_cni *s)
 			if (f)
 				fclose(f);
 			free(text);
-			if (!r || pw_src_cni_validate(r, err, sizeof(err)))
+			if (r && !pw_src_cni_validate(r, err, sizeof(err))) {
+				v[k++] = r;
+			} else {
 				pr_warn("cni: %s: unreadable record, left as "
 					"it is\n",
 					path);
-			else
-				v[k++] = r, r = NULL;
-			cJSON_Delete(r);
+				cJSON_Delete(r);
+			}
 		}
 		free(names[i]);
 	}

@@ -77,11 +77,15 @@ FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
 FUZZ_CNI_SRCS := user/agent/cni_result.c user/agent/source_cni.c \
 	user/lib/log.c
 FUZZ_CNI_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_CNI_SRCS))
+# what the Docker daemon answers: HTTP parser and container-to-Pod mapping
+FUZZ_DOCKER_SRCS := user/agent/docker_api.c user/agent/source_docker.c \
+	user/lib/log.c
+FUZZ_DOCKER_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_DOCKER_SRCS))
 # the control socket, end to end: a whole agent
 FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(AGENT_SRCS) \
 	$(LIB_SRCS) $(COMPILER_SRCS))
 FUZZERS := $(BUILD)/fuzz/fuzz_manifest $(BUILD)/fuzz/fuzz_cni \
-	$(BUILD)/fuzz/fuzz_control
+	$(BUILD)/fuzz/fuzz_control $(BUILD)/fuzz/fuzz_docker
 
 .PHONY: all unit-bins fuzzers bench test demo deps clean format check-format \
 	install
@@ -161,6 +165,12 @@ $(BUILD)/fuzz/fuzz_control: $(BUILD)/fuzz/tests/fuzz/fuzz_control.o \
 
 $(BUILD)/fuzz/fuzz_cni: $(BUILD)/fuzz/tests/fuzz/fuzz_cni.o $(FUZZ_OBJS) \
 		$(FUZZ_CNI_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -lcjson -lyaml \
+		-lbpf -o $@
+
+$(BUILD)/fuzz/fuzz_docker: $(BUILD)/fuzz/tests/fuzz/fuzz_docker.o \
+		$(FUZZ_OBJS) $(FUZZ_DOCKER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -lcjson -lyaml \
 		-lbpf -o $@

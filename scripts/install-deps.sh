@@ -28,10 +28,18 @@ test=(
 	containernetworking-plugins # bridge, ptp, host-local: podwall's CNI
 	                  # plugin is chained after them, as on a real node
 	procps            # sysctl, pkill
+	docker.io         # test_docker.sh runs a real dockerd (in a netns)
+	busybox-static    # the root of the tests' local Docker image (no registry)
+)
+bench=(
+	iperf3            # TCP throughput
+	iptables nftables # the alternatives podwall is measured against
+	xdp-tools         # xdp-filter, another alternative
+	gnuplot-nox       # the benchmark report's plots
 )
 
 missing=()
-for p in "${build[@]}" "${test[@]}"; do
+for p in "${build[@]}" "${test[@]}" "${bench[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q "install ok installed"; then
 		missing+=("$p")

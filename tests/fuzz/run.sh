@@ -13,11 +13,11 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
 	name=${bin##*/fuzz_}
 	work=$(mktemp -d)
 	seeds=(tests/fuzz/corpus/"$name")
-	[ "$name" = manifest ] && seeds+=(policy/examples)
+	[ "$name" = manifest ] && seeds+=(policy/examples policy/docker)
 	secs=$SECONDS_EACH
-	# the CNI input is small and shallow, and the control socket's target
-	# runs a whole agent: half the time each
-	case $name in cni | control) secs=$(((SECONDS_EACH + 1) / 2)) ;; esac
+	# the CNI and Docker inputs are small and shallow, and the control
+	# socket's target runs a whole agent: half the time each
+	case $name in cni | control | docker) secs=$(((SECONDS_EACH + 1) / 2)) ;; esac
 	if "$bin" -max_total_time="$secs" -max_len=16384 \
 		-rss_limit_mb=2048 -timeout=10 -artifact_prefix="$work/" \
 		-print_final_stats=1 "$work" "${seeds[@]}" >"$work/log" 2>&1; then

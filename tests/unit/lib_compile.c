@@ -1030,6 +1030,74 @@ PW_TEST(compile_shipped_examples)
 	return finish(c, examples_body(c));
 }
 
+/* The Docker example set (policy/docker) on containers as the Docker
+ * source makes them: labels, namespace "docker", network labels. */
+static const char docker_pods[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":["
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":"
+	"\"docker\",\"name\":\"web\",\"labels\":{\"app\":\"web\","
+	"\"network.podwall.io/bridge\":\"true\"}},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"172.17.0.2\"}]}},"
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":"
+	"\"docker\",\"name\":\"db\",\"labels\":{\"app\":\"db\","
+	"\"network.podwall.io/bridge\":\"true\"}},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"172.17.0.3\"}]}},"
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":"
+	"\"docker\",\"name\":\"client\",\"labels\":{\"app\":\"client\","
+	"\"network.podwall.io/bridge\":\"true\"}},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"172.17.0.4\"}]}},"
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":"
+	"\"docker\",\"name\":\"cache.backend\",\"labels\":{\"app\":\"cache\","
+	"\"network.podwall.io/backend\":\"true\"}},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"172.20.0.2\"}]}},"
+	"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"namespace\":"
+	"\"docker\",\"name\":\"api.backend\",\"labels\":{\"app\":\"api\","
+	"\"network.podwall.io/backend\":\"true\"}},"
+	"\"status\":{\"podIPs\":[{\"ip\":\"172.20.0.3\"}]}}]}";
+
+static bool docker_examples_body(struct pw_cluster *c)
+{
+	struct pw_objects objs = {};
+	int err;
+
+	err = pw_manifest_load_path("policy/docker", &objs, errbuf,
+				    sizeof(errbuf));
+	if (err)
+		PW_FAIL("%s", errbuf);
+	ASSERT_OK(err, "load policy/docker");
+	ASSERT_EQ(objs.n, 6, "policies in the Docker examples");
+	err = pw_manifest_load_buf(docker_pods, sizeof(docker_pods) - 1, "pods",
+				   &objs, errbuf, sizeof(errbuf));
+	if (err)
+		PW_FAIL("%s", errbuf);
+	ASSERT_OK(err, "pods");
+	ASSERT_OK(pw_cluster_apply(c, &objs), "apply");
+	/* web-db.yaml */
+	ALLOWED(c, "172.17.0.4", "172.17.0.2", TCP, 80);
+	ALLOWED(c, "172.17.0.2", "172.17.0.3", TCP, 5432);
+	DENIED(c, "172.17.0.4", "172.17.0.3", TCP, 5432);
+	DENIED(c, "172.17.0.3", "172.17.0.2", TCP, 80);
+	DENIED(c, "172.17.0.2", "172.17.0.4", TCP, 80);
+	DENIED(c, "172.17.0.4", "172.17.0.2", TCP, 81);
+	/* published-port.yaml: the world, not other containers */
+	ALLOWED(c, "198.51.100.7", "172.17.0.2", TCP, 80);
+	DENIED(c, "198.51.100.7", "172.17.0.2", TCP, 8080);
+	DENIED(c, "198.51.100.7", "172.17.0.3", TCP, 5432);
+	DENIED(c, "172.20.0.3", "172.17.0.2", TCP, 80);
+	/* network-backend.yaml, under default-deny */
+	ALLOWED(c, "172.20.0.3", "172.20.0.2", TCP, 6379);
+	DENIED(c, "172.17.0.2", "172.20.0.2", TCP, 6379);
+	return true;
+}
+
+PW_TEST(compile_docker_examples)
+{
+	struct pw_cluster *c;
+
+	ASSERT_OK(pw_cluster_new(&c), "cluster");
+	return finish(c, docker_examples_body(c));
+}
+
 /*
  * Incremental compiles against the model, on a random walk of changes:
  * pods come, go and change labels or ports, namespaces relabel, policies

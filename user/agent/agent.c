@@ -132,6 +132,14 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	if (err)
 		goto fail;
 	a->nsrc++;
+	if (o->docker_sock) {
+		struct pw_src_docker *d;
+
+		err = pw_src_docker_new(o->docker_sock, o->docker_ns, &d);
+		if (err)
+			goto fail;
+		a->src[a->nsrc++] = pw_src_docker_source(d);
+	}
 	/* last: it adds addresses to the pods the others describe */
 	err = pw_src_cni_new(o->state_dir, &a->cni);
 	if (err)
@@ -263,6 +271,44 @@ static void collect(struct pw_agent *a, struct pw_objects *objs)
 		pr_warn("%s; its last good state stays in force\n", err);
 		snprintf(a->source_error, sizeof(a->source_error), "%s", err);
 	}
+}
+
+int pw_agent_watch_fds(struct pw_agent *a, struct pollfd *fds, int max,
+		       int *timeout_ms)
+{
+	int i, n = 0;
+
+	for (i = 0; i < a->nsrc; i++) {
+		struct pw_source *s = a->src[i];
+		int fd = s->fd ? s->fd(s) : -1;
+		int ms = s->wait_ms ? s->wait_ms(s) : -1;
+
+		if (fd >= 0 && n < max)
+			fds[n++] = (struct pollfd){.fd = fd, .events = POLLIN};
+		if (ms >= 0 && (*timeout_ms < 0 || ms < *timeout_ms))
+			*timeout_ms = ms;
+	}
+	return n;
+}
+
+int pw_agent_watch(struct pw_agent *a)
+{
+	int i, due = 0;
+
+	/* each poll() reads without blocking: asking all of them is cheap */
+	for (i = 0; i < a->nsrc; i++)
+		if (a->src[i]->poll && a->src[i]->poll(a->src[i]) > 0)
+			due++;
+	return due;
+}
+
+void pw_agent_refresh(struct pw_agent *a)
+{
+	int i;
+
+	for (i = 0; i < a->nsrc; i++)
+		if (a->src[i]->refresh)
+			a->src[i]->refresh(a->src[i]);
 }
 
 static bool label_true(const struct pw_labels *l)

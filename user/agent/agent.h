@@ -11,6 +11,7 @@
 #ifndef PW_AGENT_H
 #define PW_AGENT_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 #include "control.h"
@@ -27,6 +28,10 @@ struct pw_agent_opts {
 	struct pw_dp_opts dp;
 	struct pw_flowlog_opts flows;
 	bool audit; /* every pod in audit mode */
+	/* Docker containers as pods (source_docker.h): the daemon's socket,
+	 * or NULL; the namespace of containers outside a Compose project */
+	const char *docker_sock;
+	const char *docker_ns;
 };
 
 /* A pod, or every pod of a namespace, with this label "true" is in audit
@@ -56,6 +61,14 @@ void pw_agent_tick(struct pw_agent *a);
 /* End idle flows that no packet will look up again; returns how many. */
 int pw_agent_ct_sweep(struct pw_agent *a);
 struct pw_ctl *pw_agent_ctl(struct pw_agent *a);
+/* Sources that follow a stream (Docker): their fds go into @fds (at most
+ * @max; returns how many), and *timeout_ms shrinks to when one is due. */
+int pw_agent_watch_fds(struct pw_agent *a, struct pollfd *fds, int max,
+		       int *timeout_ms);
+/* After poll(): let them read; > 0 when a reconcile is due. */
+int pw_agent_watch(struct pw_agent *a);
+/* The next reconcile reads every source afresh (SIGHUP). */
+void pw_agent_refresh(struct pw_agent *a);
 
 /* api.c: one control request */
 int pw_agent_request(void *agent, struct pw_ctl_client *cl, const cJSON *req,

@@ -10,10 +10,11 @@
 #include "objset.h"
 #include "source.h"
 #include "source_cni.h"
+#include "source_docker.h"
 #include "sync.h"
 
 #define PW_BINDS_MAX   4096
-#define PW_SOURCES_MAX 4
+#define PW_SOURCES_MAX 6
 
 struct pw_agent {
 	struct pw_agent_opts o;

@@ -522,6 +522,16 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 		cJSON_AddStringToObject(resp, "last_error_at", t);
 	}
 	cJSON_AddStringToObject(resp, "source_error", a->source_error);
+	{
+		cJSON *srcs = cJSON_AddObjectToObject(resp, "sources");
+
+		for (i = 0; srcs && i < a->nsrc; i++)
+			if (a->src[i]->status)
+				a->src[i]->status(
+					a->src[i],
+					cJSON_AddObjectToObject(
+						srcs, a->src[i]->name));
+	}
 	cJSON_AddNumberToObject(resp, "last_compile_ms", a->last_compile_ms);
 	cJSON_AddNumberToObject(resp, "ct_swept", a->ct_swept);
 	pw_dp_events_lost(a->dp, &lost);
@@ -727,8 +737,10 @@ int pw_agent_request(void *agent, struct pw_ctl_client *cl, const cJSON *req,
 		return op_trace(a, req, resp);
 	if (!strcmp(op, "flows"))
 		return op_flows(a, cl, req, resp);
-	if (!strcmp(op, "reconcile"))
+	if (!strcmp(op, "reconcile")) {
+		pw_agent_refresh(a); /* asked for: read every source anew */
 		return reconcile(a, resp);
+	}
 	return fail(resp, -EINVAL,
 		    "request.op: unknown \"%s\" (ping, apply, delete, get, "
 		    "status, trace, flows, reconcile, endpoint-add, "

@@ -13,6 +13,7 @@
 #define PW_SOURCE_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "manifest.h"
 
 struct pw_source {
@@ -22,6 +23,18 @@ struct pw_source {
 	int (*collect)(struct pw_source *s, struct pw_objects *objs, char *err,
 		       size_t errlen);
 	void (*free)(struct pw_source *s);
+	/* Optional, for a source that follows a stream of changes (Docker):
+	 * the fd to poll (-1: none now) and the milliseconds until poll()
+	 * is due anyway (-1: not). poll() reads without blocking and
+	 * returns > 0 when a reconcile is due. */
+	int (*fd)(const struct pw_source *s);
+	int (*wait_ms)(const struct pw_source *s);
+	int (*poll)(struct pw_source *s);
+	/* Optional: read everything afresh at the next collect (SIGHUP, or
+	 * a reconcile asked for through the control socket). */
+	void (*refresh)(struct pw_source *s);
+	/* Optional: what `podwall status` shows of it, into @out. */
+	void (*status)(const struct pw_source *s, cJSON *out);
 };
 
 /* A folder of manifests (source_manifests.c). */

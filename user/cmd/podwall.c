@@ -426,6 +426,20 @@ static int cmd_status(void)
 		printf("a source could not be read (its last good state is in "
 		       "force): %s\n",
 		       s_of(resp, "source_error"));
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(resp, "sources"))
+	{
+		if (cJSON_IsTrue(cJSON_GetObjectItem(it, "connected")))
+			printf("%s: connected to %s, %.0f pods%s%s\n",
+			       it->string, s_of(it, "socket"), n_of(it, "pods"),
+			       *s_of(it, "error") ? "; the last read failed: "
+						  : "",
+			       s_of(it, "error"));
+		else
+			printf("%s: NOT CONNECTED to %s (%s); its %.0f pods "
+			       "stay enforced\n",
+			       it->string, s_of(it, "socket"),
+			       s_of(it, "error"), n_of(it, "pods"));
+	}
 	m = cJSON_GetObjectItem(resp, "flow_log");
 	printf("flow log: %.0f records (%.0f denies folded), %.0f lost, "
 	       "%.0f rotations, %.0f write errors, in %s\n",

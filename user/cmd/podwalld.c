@@ -3,9 +3,9 @@
  * podwalld: the node agent. Runs in the foreground with logs on stderr, as
  * systemd expects. It loads the datapath (adopting what an earlier run
  * pinned) and keeps it in line with its sources: a folder of manifests,
- * objects applied through the control socket, and pods the CNI plugin
- * registers. On a change to any of them, or to the node's veths, it
- * reconciles (user/agent/agent.c).
+ * objects applied through the control socket, pods the CNI plugin
+ * registers, and (--docker) the Docker daemon's containers. On a change to
+ * any of them, or to the node's veths, it reconciles (user/agent/agent.c).
  *
  * SIGHUP: reread the config's manifests and reconcile. SIGTERM, SIGINT:
  * exit, leaving enforcement in place (maps and programs stay pinned and
@@ -31,6 +31,7 @@
 #include <linux/rtnetlink.h>
 #include "agent.h"
 #include "caps.h"
+#include "docker_api.h"
 #include "log.h"
 #include "metrics.h"
 #include "podlink.h"
@@ -47,7 +48,8 @@ static const int run_caps[] = {CAP_BPF, CAP_NET_ADMIN};
 #define SETTLE_MS   50
 /* folded flow records, ring-buffer losses, file flushes */
 #define TICK_MS	    200
-#define POLLFDS_MAX (5 + PW_CTL_CLIENTS_MAX + 1)
+#define WATCH_MAX   4
+#define POLLFDS_MAX (5 + WATCH_MAX + PW_CTL_CLIENTS_MAX + 1)
 
 struct config {
 	struct pw_agent_opts ao;
@@ -109,6 +111,16 @@ static void usage(FILE *f)
 		"                     per line, \"name value\" or \"name = "
 		"value\",\n"
 		"                     without the dashes; # starts a comment\n"
+		"  --docker           Docker containers on bridge networks "
+		"are pods:\n"
+		"                     follows " PW_DOCKER_SOCK "\n"
+		"  --docker-socket PATH  the same, with the daemon's socket at "
+		"PATH\n"
+		"  --docker-namespace NS  the namespace of containers outside "
+		"a Compose\n"
+		"                     project (default docker; a project's "
+		"containers\n"
+		"                     are in the namespace named after it)\n"
 		"  --audit            every pod in audit mode: what policy "
 		"would drop\n"
 		"                     passes, logged as audit (per pod or "
@@ -146,6 +158,9 @@ static const struct option opts[] = {
 	{"events-mb", required_argument, NULL, 'B'},
 	{"metrics-file", required_argument, NULL, 'X'},
 	{"config", required_argument, NULL, 'C'},
+	{"docker", no_argument, NULL, 'D'},
+	{"docker-socket", required_argument, NULL, 'd'},
+	{"docker-namespace", required_argument, NULL, 'N'},
 	{"once", no_argument, NULL, 'o'},
 	{"audit", no_argument, NULL, 'a'},
 	{"uninstall", no_argument, NULL, 'u'},
@@ -267,6 +282,15 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 		if (num(name, v, 86400, &n))
 			return -EINVAL;
 		c->sweep_s = n;
+		break;
+	case 'D':
+		c->ao.docker_sock = c->ao.docker_sock ?: PW_DOCKER_SOCK;
+		break;
+	case 'd':
+		c->ao.docker_sock = v;
+		break;
+	case 'N':
+		c->ao.docker_ns = v;
 		break;
 	case 'o':
 		c->once = true;
@@ -470,7 +494,7 @@ static int run(struct pw_agent *a, const struct config *c)
 		c->ao.sock_path, c->ao.manifests ?: "no manifests folder");
 	for (;;) {
 		long long now = now_ms();
-		int timeout = -1, n, nfds;
+		int timeout = -1, n, nfds, nwatch;
 
 		if (c->sweep_s)
 			timeout = next_sweep > now ? next_sweep - now : 0;
@@ -490,8 +514,10 @@ static int run(struct pw_agent *a, const struct config *c)
 					 .events = POLLIN};
 		fds[3] = (struct pollfd){.fd = pw_agent_events_fd(a),
 					 .events = POLLIN};
-		nfds = 4 + pw_ctl_pollfds(pw_agent_ctl(a), fds + 4,
-					  POLLFDS_MAX - 4);
+		nwatch = pw_agent_watch_fds(a, fds + 4, WATCH_MAX, &timeout);
+		nfds = 4 + nwatch;
+		nfds += pw_ctl_pollfds(pw_agent_ctl(a), fds + nfds,
+				       POLLFDS_MAX - nfds);
 		n = poll(fds, nfds, timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -517,6 +543,11 @@ static int run(struct pw_agent *a, const struct config *c)
 				pr_debug("podwalld: swept %d idle flows\n", k);
 			next_sweep = now_ms() + c->sweep_s * 1000LL;
 		}
+		/* Docker's events, or its reconnect timer */
+		if (pw_agent_watch(a) > 0 && !dirty) {
+			dirty = 1;
+			dirty_at = now_ms();
+		}
 		if (dirty && now_ms() >= dirty_at + SETTLE_MS) {
 			/* quiet for SETTLE_MS: handle what came */
 			dirty = 0;
@@ -531,6 +562,7 @@ static int run(struct pw_agent *a, const struct config *c)
 				continue;
 			if (si.ssi_signo == SIGHUP) {
 				pr_info("podwalld: SIGHUP, reconciling\n");
+				pw_agent_refresh(a);
 				reconcile(a);
 				continue;
 			}
@@ -550,7 +582,8 @@ static int run(struct pw_agent *a, const struct config *c)
 		}
 		if (fds[3].revents & POLLIN)
 			pw_agent_events(a);
-		pw_ctl_process(pw_agent_ctl(a), fds + 4, nfds - 4);
+		pw_ctl_process(pw_agent_ctl(a), fds + 4 + nwatch,
+			       nfds - 4 - nwatch);
 	}
 out:
 	if (nl)

@@ -38,7 +38,8 @@ CPPFLAGS += -I$(BUILD)/kern -Ikern -Iuser/lib -Iuser/compiler -Iuser/agent \
 # libbpf: loading, skeletons, TC attach. libcjson: JSON manifests, flow
 # events. libyaml: YAML manifests, mapped onto the same cJSON tree.
 # libmnl: rtnetlink, to find which veth leads to which pod.
-LDLIBS := -lbpf -lelf -lz -lcjson -lyaml -lmnl -lpthread
+# libcurl: the Kubernetes API server over HTTPS (user/agent/k8s_client.c).
+LDLIBS := -lbpf -lelf -lz -lcjson -lyaml -lmnl -lpthread -lcurl
 
 BPF_HDRS := $(wildcard kern/*.h kern/lib/*.h)
 BPF_OBJ := $(BUILD)/kern/podwall.bpf.o
@@ -75,10 +76,12 @@ FUZZ_SRCS := $(COMPILER_SRCS) user/lib/addr.c user/lib/portrange.c \
 	user/lib/names.c
 FUZZ_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_SRCS))
 FUZZ_CNI_SRCS := user/agent/cni_result.c user/agent/source_cni.c \
+	user/agent/source.c \
 	user/lib/log.c
 FUZZ_CNI_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_CNI_SRCS))
 # what the Docker daemon answers: HTTP parser and container-to-Pod mapping
 FUZZ_DOCKER_SRCS := user/agent/docker_api.c user/agent/source_docker.c \
+	user/agent/source.c \
 	user/lib/log.c
 FUZZ_DOCKER_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(FUZZ_DOCKER_SRCS))
 # the control socket, end to end: a whole agent
@@ -87,8 +90,8 @@ FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(AGENT_SRCS) \
 FUZZERS := $(BUILD)/fuzz/fuzz_manifest $(BUILD)/fuzz/fuzz_cni \
 	$(BUILD)/fuzz/fuzz_control $(BUILD)/fuzz/fuzz_docker
 
-.PHONY: all unit-bins fuzzers bench test demo deps clean format check-format \
-	install
+.PHONY: all unit-bins fuzzers bench bench-quick test demo deps clean format \
+	check-format install
 
 # make install: the agent, the CLI, the CNI plugin, a systemd unit, a config
 # and a chained CNI conflist for a node (scripts/deploy/).
@@ -191,16 +194,47 @@ $(BUILD)/bench/bench_flowlog: tests/bench/bench_flowlog.c $(AGENT_OBJS) \
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(AGENT_OBJS) \
 		$(COMPILER_OBJS) $(LIB_OBJS) $(LDLIBS) -o $@
 
-# Benchmarks: numbers for the README, never pass/fail.
-bench: $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_flowlog \
-		$(BUILD)/podwall
-	$(Q)$(BUILD)/bench/bench_compile 1000 50 1000 5
-	$(Q)$(BUILD)/bench/bench_flowlog
+# tests/bench: the no-op TC program that is bench_pkt's same-run baseline,
+# the per-packet benchmark, and bench_program.sh's prober
+$(BUILD)/bench/noop.bpf.o: tests/bench/noop.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bench_pkt: tests/bench/bench_pkt.c tests/unit/pktgen.c \
+		tests/unit/pktgen.h $(AGENT_OBJS) $(COMPILER_OBJS) $(LIB_OBJS) \
+		$(LIB_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) $< \
+		tests/unit/pktgen.c $(AGENT_OBJS) $(COMPILER_OBJS) \
+		$(LIB_OBJS) $(LDLIBS) -o $@
+
+$(BUILD)/bench/bench_probe: tests/bench/bench_probe.c tests/unit/pktgen.c \
+		tests/unit/pktgen.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) $< \
+		tests/unit/pktgen.c -lbpf -o $@
+
+# Benchmarks: numbers for the README, never pass/fail. tests/bench/run.sh
+# runs every part and writes $(BENCH_OUT)/report.md with its plots;
+# bench-quick is the small run CI keeps from rotting (under 3 minutes).
+BENCH_OUT ?= bench-out
+BENCH_BINS := $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_flowlog \
+	$(BUILD)/bench/bench_pkt $(BUILD)/bench/bench_probe \
+	$(BUILD)/bench/noop.bpf.o $(BUILD)/podwall $(BUILD)/podwalld
+
+bench: $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) bash tests/bench/run.sh --out $(BENCH_OUT)
 	$(Q)BUILD=$(BUILD) bash tests/bench/bench_flows_filter.sh
+
+bench-quick: $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) bash tests/bench/run.sh --quick --out $(BENCH_OUT)
 
 # The README's commands. Both run as root; scripts/install-deps.sh is
 # idempotent and is what installs every package either one needs.
-test: all fuzzers
+test: all fuzzers $(BENCH_BINS)
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 all
 	$(Q)BUILD=$(BUILD) tests/run.sh
 

@@ -2,7 +2,8 @@
 /*
  * podwall datapath: two TC programs on the host side of every endpoint veth.
  * The pipeline: endpoint lookup, parse, anti-spoofing, fragments, conntrack,
- * policy for new flows, then one exit that counts and reports.
+ * policy for new flows, then one exit that counts and reports. And an XDP
+ * program for the node's uplink, the prefilter, sharing maps and events.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -14,6 +15,7 @@
 #include "lib/policy.h"
 #include "lib/conntrack.h"
 #include "lib/events.h"
+#include "lib/prefilter.h"
 
 /*
  * Scratch space for what does not fit the 512-byte stack. TC programs run
@@ -494,6 +496,16 @@ SEC("tc")
 int pw_to_pod(struct __sk_buff *ctx)
 {
 	return pw_handle(ctx, PW_DIR_INGRESS);
+}
+
+/*
+ * XDP on the node's uplink: what comes from a deny-listed source prefix
+ * (pw_prefilter) drops before the stack; everything else passes.
+ */
+SEC("xdp")
+int pw_xdp_prefilter(struct xdp_md *ctx)
+{
+	return pf_handle(ctx);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

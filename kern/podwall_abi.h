@@ -47,7 +47,7 @@ enum pw_identity {
 /*
  * Drop reasons: a stable API, printed by flow logs, metrics and the CLI.
  * Never renumber; retire a code by leaving a placeholder. The name table in
- * user/lib/reasons.c must change with this enum. A value is also the index
+ * user/lib/names.c must change with this enum. A value is also the index
  * of its counter in struct pw_counter slots (see PW_CNT_*).
  */
 enum pw_drop_reason {
@@ -71,6 +71,7 @@ enum pw_drop_reason {
 	PW_DROP_UNSUPPORTED_L3 = 17, /* ethertype other than IPv4, IPv6, ARP */
 	PW_DROP_ND_FROM_POD = 18, /* router advertisement/redirect by a pod */
 	PW_DROP_MAP_FULL = 19,	  /* conntrack or fragment map update failed */
+	PW_DROP_PREFILTER = 20,	  /* source in the uplink's deny list (XDP) */
 	PW_DROP__MAX,
 };
 
@@ -215,6 +216,22 @@ enum pw_ct_flags {
 	PW_CT_F_ENDED = 1 << 1,	 /* a flow-end event was sent */
 	PW_CT_F_PICKUP = 1 << 2, /* picked up mid-stream: no first packet,
 				  * so no direction was ever judged */
+};
+
+/*
+ * Uplink prefilter: an LPM trie of source prefixes that the XDP program on
+ * the node's uplink drops before the stack (lib/prefilter.h). The key is
+ * the ipcache's: IPv4-mapped, prefixlen counted in the 128-bit space. The
+ * value names the deny-list entry, reported as the drop's rule_id.
+ */
+struct pw_prefilter_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct pw_prefilter_entry {
+	__u32 rule_id; /* chosen by who writes it: the agent, its file's line */
+	__u32 flags;   /* reserved, 0 */
 };
 
 /*

@@ -17,6 +17,7 @@ build=(
 	libcjson-dev      # JSON: manifests, flow events, counters
 	libyaml-dev       # YAML manifests
 	libmnl-dev        # rtnetlink: which host veth leads to which pod
+	libcurl4-openssl-dev # Kubernetes mode: the API server over HTTPS
 	clang-format      # make check-format
 )
 test=(
@@ -25,9 +26,11 @@ test=(
 	util-linux        # nsenter: run tools in a netns without hiding bpffs
 	python3 python3-scapy # traffic probes and crafted packets (/usr/bin/python3)
 	tcpdump           # captures in end-to-end tests
+	openssl           # certificates for the tests' fake Kubernetes API server
 	containernetworking-plugins # bridge, ptp, host-local: podwall's CNI
 	                  # plugin is chained after them, as on a real node
 	procps            # sysctl, pkill
+	jq                # scripts/k8s/install-cni.sh and its test
 	docker.io         # test_docker.sh runs a real dockerd (in a netns)
 	busybox-static    # the root of the tests' local Docker image (no registry)
 )
@@ -36,6 +39,7 @@ bench=(
 	iptables nftables # the alternatives podwall is measured against
 	xdp-tools         # xdp-filter, another alternative
 	gnuplot-nox       # the benchmark report's plots
+	bc                # the benchmarks' arithmetic in shell
 )
 
 missing=()
@@ -45,6 +49,11 @@ for p in "${build[@]}" "${test[@]}" "${bench[@]}"; do
 		missing+=("$p")
 	fi
 done
+# kubectl validates the Kubernetes manifests offline; Debian's comes in
+# kubernetes-client, but any kubectl already installed will do
+if ! command -v kubectl >/dev/null; then
+	missing+=(kubernetes-client)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "install-deps: installing ${missing[*]}"
 	apt-get update -qq

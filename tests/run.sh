@@ -57,6 +57,9 @@ for t in tests/e2e/test_*.sh; do
 	run_suite "e2e/$(basename "$t" .sh)" env BUILD="$BUILD" bash "$t"
 done
 
+# the benchmarks' quick mode, so that they do not rot (no figure judged)
+run_suite bench/quick env BUILD="$BUILD" bash tests/bench/check_quick.sh
+
 echo
 [ "$skipped" -gt 0 ] && echo "# $skipped suites skipped"
 echo "$passed passed, $failed failed"

@@ -29,6 +29,9 @@
 #ifndef PW_FRAG_MAX
 #define PW_FRAG_MAX (1 << 14)
 #endif
+#ifndef PW_PREFILTER_MAX
+#define PW_PREFILTER_MAX (1 << 16)
+#endif
 #ifndef PW_EVENTS_BYTES
 #define PW_EVENTS_BYTES (1 << 22)
 #endif

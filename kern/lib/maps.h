@@ -34,6 +34,15 @@ struct {
 	__type(value, struct pw_policy_entry);
 } pw_policy SEC(".maps");
 
+/* source prefix -> deny-list entry, for the uplink prefilter (XDP) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, PW_PREFILTER_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pw_prefilter_key);
+	__type(value, struct pw_prefilter_entry);
+} pw_prefilter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, PW_CT_MAX);

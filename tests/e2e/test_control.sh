@@ -68,6 +68,19 @@ check control/caps-effective-bpf-net-admin-only "CapEff $capeff, want $want" \
 	test "$capeff" = "$want"
 check control/caps-bounding-set-cut "CapBnd $capbnd, want $want" \
 	test "$capbnd" = "$want"
+# capabilities are per thread: the agent's other threads (the flow log's
+# compressor) started before the drop and must have dropped theirs
+extra=
+ntask=0
+for st in /proc/"$AGENT_PID"/task/*/status; do
+	ntask=$((ntask + 1))
+	for f in CapEff CapPrm CapBnd; do
+		v=$(sed -n "s/^$f:\t//p" "$st")
+		[ $((0x${v:-0} & ~0x$want)) -eq 0 ] || extra+=" ${st%/status} $f $v"
+	done
+done
+check control/caps-every-thread "$ntask threads;$extra" \
+	test -z "$extra" -a "$ntask" -gt 1
 # and it still does its job with them: a pod comes and is enforced
 cni_conf 1.0.0
 if cni_add ca ctl && pw get endpoints 2>/dev/null |

@@ -43,6 +43,9 @@ static int netns_setup(void)
 			strerror(errno));
 		return -errno;
 	}
+	/* the tests that run a server (the fake API server) use loopback */
+	if (system("ip link set lo up"))
+		fprintf(stderr, "fixture: could not bring lo up\n");
 	/* no autoconfiguration chatter (RS, MLD, DAD) on the veths */
 	if (system("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
 		   "net.ipv6.conf.default.disable_ipv6=1"))

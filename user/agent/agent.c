@@ -132,12 +132,26 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	if (err)
 		goto fail;
 	a->nsrc++;
+	if (o->k8s_cfg) {
+		struct pw_src_k8s_opts ko = {.node = o->k8s_node};
+		struct pw_src_k8s *k;
+
+		err = pw_src_k8s_new(o->k8s_cfg, &ko, &k);
+		if (err)
+			goto fail;
+		a->src[a->nsrc++] = pw_src_k8s_source(k);
+	}
 	if (o->docker_sock) {
 		struct pw_src_docker *d;
+		char *cache;
 
 		err = pw_src_docker_new(o->docker_sock, o->docker_ns, &d);
 		if (err)
 			goto fail;
+		if (asprintf(&cache, "%s/docker.json", o->state_dir) >= 0) {
+			pw_src_docker_cache(d, cache);
+			free(cache);
+		}
 		a->src[a->nsrc++] = pw_src_docker_source(d);
 	}
 	/* last: it adds addresses to the pods the others describe */
@@ -258,19 +272,24 @@ static void detach_unbound(struct pw_agent *a)
 	}
 }
 
-static void collect(struct pw_agent *a, struct pw_objects *objs)
+/* -EINPROGRESS when a source has not read its input once yet. */
+static int collect(struct pw_agent *a, struct pw_objects *objs)
 {
 	char err[PW_ERR_LEN];
-	int i;
+	int i, ret;
 
 	a->source_error[0] = '\0';
 	for (i = 0; i < a->nsrc; i++) {
-		if (!a->src[i]->collect(a->src[i], objs, err, sizeof(err)))
+		ret = a->src[i]->collect(a->src[i], objs, err, sizeof(err));
+		if (!ret)
 			continue;
+		snprintf(a->source_error, sizeof(a->source_error), "%s", err);
+		if (ret == -EINPROGRESS)
+			return ret;
 		/* what it gave (its last good state) still counts */
 		pr_warn("%s; its last good state stays in force\n", err);
-		snprintf(a->source_error, sizeof(a->source_error), "%s", err);
 	}
+	return 0;
 }
 
 int pw_agent_watch_fds(struct pw_agent *a, struct pollfd *fds, int max,
@@ -339,7 +358,16 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	collect(a, &objs);
+	ret = collect(a, &objs);
+	if (ret) {
+		/* not an error: nothing changes until every source has read
+		 * its input once */
+		snprintf(err, errlen, "%s; waiting, nothing changed",
+			 a->source_error);
+		pw_objects_free(&objs);
+		free(binds);
+		return ret;
+	}
 	ret = pw_objset_replace(a->set, a->cluster, &objs);
 	if (ret) {
 		snprintf(err, errlen, "apply objects: %s", strerror(-ret));

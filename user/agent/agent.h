@@ -17,6 +17,7 @@
 #include "control.h"
 #include "datapath.h"
 #include "flowlog.h"
+#include "k8s_client.h"
 
 #define PW_STATE_DIR_DEFAULT "/var/lib/podwall"
 
@@ -32,6 +33,10 @@ struct pw_agent_opts {
 	 * or NULL; the namespace of containers outside a Compose project */
 	const char *docker_sock;
 	const char *docker_ns;
+	/* Kubernetes mode (source_k8s.h): the API server, or NULL; this
+	 * node's name, which tells its pods from remote ones */
+	const struct pw_k8s_config *k8s_cfg;
+	const char *k8s_node;
 };
 
 /* A pod, or every pod of a namespace, with this label "true" is in audit

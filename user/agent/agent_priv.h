@@ -11,6 +11,7 @@
 #include "source.h"
 #include "source_cni.h"
 #include "source_docker.h"
+#include "source_k8s.h"
 #include "sync.h"
 
 #define PW_BINDS_MAX   4096

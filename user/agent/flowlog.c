@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <zlib.h>
+#include "caps.h"
 #include "flowlog.h"
 #include "log.h"
 
@@ -142,6 +143,9 @@ static void *compressor(void *arg)
 	struct pw_flowlog *fl = arg;
 	struct sched_param sp = {};
 
+	/* capabilities are per thread, and this one started before the
+	 * agent dropped its own: it needs none */
+	pw_caps_keep(NULL, 0);
 	/* on a 2-core node it must not take the CPU the event consumer needs:
 	 * it runs only when nothing else would */
 	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);

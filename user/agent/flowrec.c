@@ -411,7 +411,9 @@ int pw_flowrec_format(const struct pw_flowmeta *m,
 		putu(&o, ntohs(ev->dport) & 0xff);
 	}
 	puts_(&o, ",\"observed_at\":\"");
-	puts_(&o, at ? at->where : "");
+	puts_(&o, at				    ? at->where
+		  : ev->reason == PW_DROP_PREFILTER ? "prefilter"
+						    : "");
 	put(&o, "\"", 1);
 	if (ev->proto == IPPROTO_TCP) {
 		static const char *const names[] = {"FIN", "SYN", "RST", "PSH",
@@ -434,7 +436,8 @@ int pw_flowrec_format(const struct pw_flowmeta *m,
 		puts_(&o, pw_drop_reason_name(ev->reason));
 		put(&o, "\"", 1);
 	}
-	if (ev->rule_id != PW_RULE_DEFAULT &&
+	/* a prefilter drop's rule id is its line in the deny list */
+	if (ev->rule_id != PW_RULE_DEFAULT && ev->reason != PW_DROP_PREFILTER &&
 	    (pol = policy_of(m, ev->rule_id >> 12))) {
 		char rule[32];
 

@@ -76,8 +76,18 @@ static void counters(FILE *f, const struct pw_agent *a, bool bytes)
 
 int pw_metrics_write(const struct pw_agent *a, const char *path)
 {
-	static const char *const maps[] = {"endpoints", "ipcache", "policy",
-					   "conntrack", "fragments"};
+	static const struct {
+		const char *name;
+		enum pw_dp_map map;
+	} maps[] = {
+		{"endpoints", PW_MAP_ENDPOINTS},
+		{"ipcache", PW_MAP_IPCACHE},
+		{"policy", PW_MAP_POLICY},
+		{"conntrack", PW_MAP_CT},
+		{"fragments", PW_MAP_FRAG},
+		{"prefilter", PW_MAP_PREFILTER},
+	};
+	const int nmaps = sizeof(maps) / sizeof(maps[0]);
 	struct pw_flowlog_stats fs;
 	char tmp[4200];
 	__u64 lost = 0, n;
@@ -92,15 +102,15 @@ int pw_metrics_write(const struct pw_agent *a, const char *path)
 	counters(f, a, false);
 	counters(f, a, true);
 	header(f, "podwall_map_entries", "gauge", "Entries in each map.");
-	for (i = 0; i < 5; i++)
-		if (!pw_dp_map_fill(a->dp, i, &n, &max))
+	for (i = 0; i < nmaps; i++)
+		if (!pw_dp_map_fill(a->dp, maps[i].map, &n, &max))
 			fprintf(f, "podwall_map_entries{map=\"%s\"} %llu\n",
-				maps[i], (unsigned long long)n);
+				maps[i].name, (unsigned long long)n);
 	header(f, "podwall_map_capacity", "gauge", "Size of each map.");
-	for (i = 0; i < 5; i++)
-		if (!pw_dp_map_fill(a->dp, i, &n, &max))
+	for (i = 0; i < nmaps; i++)
+		if (!pw_dp_map_fill(a->dp, maps[i].map, &n, &max))
 			fprintf(f, "podwall_map_capacity{map=\"%s\"} %u\n",
-				maps[i], max);
+				maps[i].name, max);
 	pw_dp_events_lost(a->dp, &lost);
 	header(f, "podwall_events_lost_total", "counter",
 	       "Flow events the ring buffer had no room for.");

@@ -210,7 +210,7 @@ static int dump(struct mnl_socket *nl, __u16 type, __s32 nsid, mnl_cb_t cb,
 	return ret < 0 ? -errno : 0;
 }
 
-int pw_podlink_scan(struct pw_podlink **out, int *n)
+static int scan_once(struct pw_podlink **out, int *n)
 {
 	struct scan sc = {};
 	struct mnl_socket *nl;
@@ -260,6 +260,24 @@ out:
 	free(sc.out);
 	free(sc.v);
 	mnl_socket_close(nl);
+	return err;
+}
+
+/*
+ * A dump the kernel interrupted because the table changed under it
+ * (NLM_F_DUMP_INTR, which libmnl returns as EINTR: a pod's address or
+ * link coming up meanwhile, common on a busy node) is read again, from
+ * the start, a few times.
+ */
+int pw_podlink_scan(struct pw_podlink **out, int *n)
+{
+	int tries, err;
+
+	for (tries = 0; tries < 5; tries++) {
+		err = scan_once(out, n);
+		if (err != -EINTR)
+			break;
+	}
 	return err;
 }
 

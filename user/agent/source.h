@@ -19,7 +19,10 @@
 struct pw_source {
 	const char *name;
 	/* Append to @objs (which it may also edit). A non-zero return with
-	 * @err set is a warning: what was appended still counts. */
+	 * @err set is a warning: what was appended still counts; but
+	 * -EINPROGRESS means the source has not read its input once yet,
+	 * and the reconcile must not happen (it would take away what the
+	 * source stands for). */
 	int (*collect)(struct pw_source *s, struct pw_objects *objs, char *err,
 		       size_t errlen);
 	void (*free)(struct pw_source *s);
@@ -36,6 +39,11 @@ struct pw_source {
 	/* Optional: what `podwall status` shows of it, into @out. */
 	void (*status)(const struct pw_source *s, cJSON *out);
 };
+
+/* One Pod, in @mine, for a source that knows where a pod is: a Pod that
+ * an earlier source gave (a manifest) gets its addresses, otherwise it
+ * joins @objs. @mine is emptied either way. */
+int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine);
 
 /* A folder of manifests (source_manifests.c). */
 int pw_src_manifests_new(const char *dir, struct pw_source **out);

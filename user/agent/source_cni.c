@@ -379,40 +379,19 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 	cJSON_ArrayForEach(r, s->recs)
 	{
 		struct pw_objects mine = {};
-		struct pw_pod *p;
-		int i, e;
+		int e;
 
 		e = pod_objects(r, &mine, err, errlen);
-		if (e || mine.n != 1) {
+		if (e) {
 			pw_objects_free(&mine);
-			ret = e ?: -EINVAL;
+			ret = e;
 			continue;
 		}
-		p = mine.v[0].pod;
-		for (i = 0; i < objs->n; i++) {
-			struct pw_pod *q = objs->v[i].pod;
-
-			if (objs->v[i].kind != PW_KIND_POD ||
-			    strcmp(q->ns, p->ns) || strcmp(q->name, p->name))
-				continue;
-			memcpy(q->ips, p->ips, sizeof(q->ips));
-			q->nips = p->nips;
-			break;
-		}
-		if (i < objs->n) {
-			pw_objects_free(&mine);
-			continue;
-		}
-		struct pw_object *v =
-			realloc(objs->v, (objs->n + 1) * sizeof(*v));
-
-		if (!v) {
-			pw_objects_free(&mine);
-			return -ENOMEM;
-		}
-		objs->v = v;
-		v[objs->n++] = mine.v[0];
-		free(mine.v);
+		e = pw_source_add_pod(objs, &mine);
+		if (e == -ENOMEM)
+			return e;
+		if (e)
+			ret = e;
 	}
 	return ret;
 }

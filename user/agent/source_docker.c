@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "addr.h"
 #include "docker_api.h"
 #include "log.h"
@@ -18,6 +19,7 @@ struct pw_src_docker {
 	char *sock;
 	char *ns;
 	cJSON *last; /* the Pod manifests of the last good read */
+	char *cache; /* where @last is kept for the next run, or NULL */
 	/* the daemon is read again only when something changed: an event,
 	 * a new connection, a failed read, or a forced reconcile */
 	bool stale;
@@ -40,66 +42,6 @@ static const char *str(const cJSON *o, const char *k)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* A DNS-1123 label ([a-z0-9]([-a-z0-9]*[a-z0-9])?, 63 at most), or with
- * @dots a subdomain: such labels joined by dots, @max in all. */
-static bool dns_name(const char *s, size_t max, bool dots)
-{
-	size_t i, n = strlen(s), run = 0;
-
-	if (!n || n > max)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		bool an = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (dots && c == '.') {
-			if (!run || s[i - 1] == '-' || i == n - 1)
-				return false;
-			run = 0;
-			continue;
-		}
-		if (++run > 63 || !(an || (c == '-' && run > 1 && i < n - 1)))
-			return false;
-	}
-	return !dots || s[n - 1] != '-';
-}
-
-/* A label name part or value: ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9] */
-static bool label_word(const char *s, size_t n, bool empty_ok)
-{
-	size_t i;
-
-	if (!n)
-		return empty_ok;
-	if (n > 63 || !isalnum((unsigned char)s[0]) ||
-	    !isalnum((unsigned char)s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
-			return false;
-	return true;
-}
-
-static bool label_key(const char *k)
-{
-	const char *slash = strchr(k, '/');
-	char prefix[254];
-
-	if (!slash)
-		return label_word(k, strlen(k), false);
-	if ((size_t)(slash - k) >= sizeof(prefix))
-		return false;
-	memcpy(prefix, k, slash - k);
-	prefix[slash - k] = 0;
-	return dns_name(prefix, 253, true) &&
-	       label_word(slash + 1, strlen(slash + 1), false);
-}
-
-static bool label_value(const char *v)
-{
-	return label_word(v, strlen(v), true);
 }
 
 /* Make @in a DNS-1123 label (or with @dots a subdomain) of @max
@@ -139,7 +81,7 @@ static void pod_name(const char *cname, const char *id, char *out,
 	char base[240], suffix[9], *last;
 	size_t n = 0, k;
 
-	if (dns_name(cname, 253, true)) {
+	if (pw_valid_dns_subdomain(cname)) {
 		snprintf(out, outlen, "%s", cname);
 		return;
 	}
@@ -293,8 +235,8 @@ cJSON *pw_docker_pods(const cJSON *c, const cJSON *nets, const char *default_ns)
 	lab = cJSON_CreateObject();
 	cJSON_ArrayForEach(l, labels)
 	{
-		if (!cJSON_IsString(l) || !label_key(l->string) ||
-		    !label_value(l->valuestring) ||
+		if (!cJSON_IsString(l) || !pw_valid_label_key(l->string) ||
+		    !pw_valid_label_value(l->valuestring) ||
 		    !strncmp(l->string, "podwall.io/", 11) ||
 		    !strncmp(l->string, PW_DOCKER_NET_LABEL,
 			     strlen(PW_DOCKER_NET_LABEL))) {
@@ -305,7 +247,7 @@ cJSON *pw_docker_pods(const cJSON *c, const cJSON *nets, const char *default_ns)
 		}
 		cJSON_AddStringToObject(lab, l->string, l->valuestring);
 	}
-	if (label_value(cname))
+	if (pw_valid_label_value(cname))
 		cJSON_AddStringToObject(lab, "podwall.io/container-name",
 					cname);
 	cJSON_ArrayForEach(n, cnets) nbridge +=
@@ -335,7 +277,7 @@ cJSON *pw_docker_pods(const cJSON *c, const cJSON *nets, const char *default_ns)
 		pod = make_pod(ns, pname, lab);
 		/* policies may select by network */
 		snprintf(key, sizeof(key), PW_DOCKER_NET_LABEL "%s", n->string);
-		if (label_key(key))
+		if (pw_valid_label_key(key))
 			cJSON_AddStringToObject(
 				cJSON_GetObjectItem(
 					cJSON_GetObjectItem(pod, "metadata"),
@@ -416,43 +358,72 @@ static int add_pod(const cJSON *pod, struct pw_objects *objs, char *err,
 {
 	char *text = cJSON_PrintUnformatted(pod);
 	struct pw_objects mine = {};
-	struct pw_object *v;
-	struct pw_pod *p;
-	int i, ret;
+	int ret;
 
 	if (!text)
 		return -ENOMEM;
 	ret = pw_manifest_load_buf(text, strlen(text), "docker", &mine, err,
 				   errlen);
 	free(text);
-	if (ret || mine.n != 1) {
+	if (ret) {
 		pw_objects_free(&mine);
-		return ret ?: -EINVAL;
+		return ret;
 	}
-	p = mine.v[0].pod;
-	for (i = 0; i < objs->n; i++) {
-		struct pw_pod *q = objs->v[i].pod;
-
-		if (objs->v[i].kind != PW_KIND_POD || strcmp(q->ns, p->ns) ||
-		    strcmp(q->name, p->name))
-			continue;
-		memcpy(q->ips, p->ips, sizeof(q->ips));
-		q->nips = p->nips;
-		pw_objects_free(&mine);
-		return 0;
-	}
-	v = realloc(objs->v, (objs->n + 1) * sizeof(*v));
-	if (!v) {
-		pw_objects_free(&mine);
-		return -ENOMEM;
-	}
-	objs->v = v;
-	v[objs->n++] = mine.v[0];
-	free(mine.v);
-	return 0;
+	return pw_source_add_pod(objs, &mine);
 }
 
 static void schedule(struct pw_src_docker *s);
+
+/* Keep the last good read in the state folder: an agent started while
+ * the daemon is away enforces what it knew instead of nothing. */
+static void cache_save(struct pw_src_docker *s)
+{
+	char *text, tmp[4096];
+	FILE *f;
+
+	if (!s->cache)
+		return;
+	text = cJSON_PrintUnformatted(s->last);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->cache);
+	f = text ? fopen(tmp, "we") : NULL;
+	if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)) ||
+	    fclose(f) || rename(tmp, s->cache)) {
+		pr_warn("docker: cannot write %s: %s\n", s->cache,
+			strerror(errno));
+		if (f)
+			unlink(tmp);
+	}
+	free(text);
+}
+
+void pw_src_docker_cache(struct pw_src_docker *s, const char *path)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	cJSON *j;
+	FILE *f;
+
+	free(s->cache);
+	s->cache = path ? strdup(path) : NULL;
+	f = s->cache ? fopen(s->cache, "re") : NULL;
+	if (!f)
+		return;
+	if (getdelim(&buf, &n, '\0', f) > 0) {
+		j = cJSON_Parse(buf);
+		if (cJSON_IsArray(j)) {
+			cJSON_Delete(s->last);
+			s->last = j;
+			pr_info("docker: %d containers from %s\n",
+				cJSON_GetArraySize(j), s->cache);
+		} else {
+			cJSON_Delete(j);
+			pr_warn("docker: %s is not a JSON array, ignored\n",
+				s->cache);
+		}
+	}
+	free(buf);
+	fclose(f);
+}
 
 /* Read the daemon if something changed since the last read. */
 static void update(struct pw_src_docker *s)
@@ -472,6 +443,7 @@ static void update(struct pw_src_docker *s)
 	}
 	cJSON_Delete(s->last);
 	s->last = pods;
+	cache_save(s);
 	s->stale = false;
 	s->err[0] = 0;
 	s->backoff = BACKOFF_MIN_MS;
@@ -651,6 +623,7 @@ static void src_free(struct pw_source *base)
 
 	pw_docker_events_close(s->ev);
 	cJSON_Delete(s->last);
+	free(s->cache);
 	free(s->sock);
 	free(s->ns);
 	free(s);
@@ -680,7 +653,7 @@ int pw_src_docker_new(const char *sock, const char *default_ns,
 		src_free(&s->base);
 		return -ENOMEM;
 	}
-	if (!dns_name(s->ns, 63, false)) {
+	if (!pw_valid_dns_label(s->ns)) {
 		pr_warn("docker: default namespace \"%s\" is not a DNS-1123 "
 			"label\n",
 			s->ns);

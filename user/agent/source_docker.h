@@ -51,6 +51,10 @@ struct pw_src_docker;
 int pw_src_docker_new(const char *sock, const char *default_ns,
 		      struct pw_src_docker **out);
 struct pw_source *pw_src_docker_source(struct pw_src_docker *s);
+/* Keep each good read in @path (the state folder's docker.json) and start
+ * from what it holds: an agent (re)started while the daemon is down keeps
+ * the containers enforced until the daemon answers. */
+void pw_src_docker_cache(struct pw_src_docker *s, const char *path);
 /* The events stream's fd, or -1 while disconnected. */
 int pw_src_docker_fd(const struct pw_src_docker *s);
 /* Read events: > 0 when a reconcile is due (container start, die, stop,

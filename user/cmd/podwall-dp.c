@@ -452,6 +452,89 @@ static int do_policy(int argc, char **argv)
 	return err;
 }
 
+static int prefilter_print(const __u8 addr[16], __u32 plen, __u32 rule_id,
+			   void *arg)
+{
+	char a[PW_ADDR_STRLEN];
+
+	(void)arg;
+	printf("%s/%u id %u\n", pw_addr_str(addr, a, sizeof(a)),
+	       pw_addr_is4(addr) ? plen - 96 : plen, rule_id);
+	return 0;
+}
+
+static int prefilter_attach(int argc, char **argv)
+{
+	enum pw_xdp_mode mode = PW_XDP_AUTO;
+	const char *dev = argv[0];
+	struct pw_dp *dp;
+	__u32 ifindex;
+	int err;
+
+	for (argc--, argv++; argc > 0; argc--, argv++) {
+		if (strcmp(argv[0], "--mode"))
+			return invarg("option", argv[0]);
+		NEXT_ARG();
+		if (!strcmp(argv[0], "native"))
+			mode = PW_XDP_NATIVE;
+		else if (!strcmp(argv[0], "generic"))
+			mode = PW_XDP_GENERIC;
+		else
+			return invarg("--mode (native|generic)", argv[0]);
+	}
+	err = parse_dev(dev, &ifindex);
+	err = err ?: open_dp(&dp);
+	if (err)
+		return err;
+	err = pw_dp_prefilter_attach(dp, ifindex, mode, NULL);
+	pw_dp_close(dp);
+	return err;
+}
+
+static int do_prefilter(int argc, char **argv)
+{
+	const char *sub = argc ? argv[0] : "";
+	__u32 plen, id = 0, ifindex;
+	struct pw_dp *dp;
+	__u8 addr[16];
+	int err;
+
+	if (!strcmp(sub, "list") && argc == 1) {
+		err = open_dp(&dp);
+		if (err)
+			return err;
+		err = pw_dp_prefilter_list(dp, prefilter_print, NULL);
+		pw_dp_close(dp);
+		return err;
+	}
+	if (!strcmp(sub, "attach") && argc >= 2)
+		return prefilter_attach(argc - 1, argv + 1);
+	if (!strcmp(sub, "detach") && argc == 2) {
+		err = parse_dev(argv[1], &ifindex);
+		return err ?: pw_dp_prefilter_detach(ifindex);
+	}
+	if ((strcmp(sub, "add") && strcmp(sub, "del")) || argc < 2)
+		return -EINVAL;
+	if (pw_cidr_parse(argv[1], addr, &plen))
+		return invarg("CIDR", argv[1]);
+	for (argc -= 2, argv += 2; argc > 0; argc--, argv++) {
+		if (strcmp(sub, "add") || strcmp(argv[0], "--id"))
+			return invarg("option", argv[0]);
+		NEXT_ARG();
+		if (parse_u32(argv[0], &id))
+			return invarg("--id", argv[0]);
+	}
+	err = open_dp(&dp);
+	if (err)
+		return err;
+	if (!strcmp(sub, "add"))
+		err = pw_dp_prefilter_set(dp, addr, plen, id);
+	else
+		err = pw_dp_prefilter_del(dp, addr, plen);
+	pw_dp_close(dp);
+	return err;
+}
+
 struct events_ctx {
 	bool json;
 	__u32 count;
@@ -736,8 +819,6 @@ static int do_sync(int argc, char **argv)
 			nb++;
 		} else if (!strcmp(argv[0], "--bind-by-ip")) {
 			by_ip = true;
-		} else if (!strcmp(argv[0], "--bind-by-ip")) {
-			by_ip = true;
 		} else if (!strcmp(argv[0], "--audit")) {
 			NEXT_ARG();
 			for (i = 0; i < nb; i++) {
@@ -883,6 +964,14 @@ static const struct cmd cmds[] = {
 	{"links", do_links,
 	 "links\n\tthe veths here and their peers' MACs and addresses"},
 	{"ct", do_ct, "ct list [--json]"},
+	{"prefilter", do_prefilter,
+	 "prefilter add CIDR [--id N] | prefilter del CIDR | prefilter list\n"
+	 "prefilter attach DEV [--mode native|generic] | prefilter detach "
+	 "DEV\n"
+	 "\tthe uplink prefilter (XDP): traffic from a listed source prefix\n"
+	 "\tdrops on DEV before the stack; N is reported as its drops' "
+	 "rule.\n"
+	 "\tattach takes native mode if the driver has it, else generic"},
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "podlink.h"
+#include "prefilter.h"
 
 #define CONFIG_DEFAULT "/etc/podwall/podwalld.conf"
 
@@ -54,9 +56,15 @@ static const int run_caps[] = {CAP_BPF, CAP_NET_ADMIN};
 struct config {
 	struct pw_agent_opts ao;
 	int sweep_s;
-	const char *metrics; /* Prometheus textfile, or NULL */
+	const char *metrics;	/* Prometheus textfile, or NULL */
+	const char *kubeconfig; /* Kubernetes mode, from outside the cluster */
+	bool in_cluster;	/* Kubernetes mode, from a pod */
+	const char *prefilter_dev, *prefilter_file; /* uplink prefilter */
 	bool once, uninstall, verbose;
 };
+
+/* The pinned datapath, for the prefilter's map and program. */
+static struct pw_dp *prefilter_dp;
 
 static void usage(FILE *f)
 {
@@ -121,6 +129,23 @@ static void usage(FILE *f)
 		"                     project (default docker; a project's "
 		"containers\n"
 		"                     are in the namespace named after it)\n"
+		"  --kubeconfig PATH  Kubernetes mode: Namespaces, Pods and "
+		"NetworkPolicies\n"
+		"                     from the API server that PATH names\n"
+		"  --k8s-in-cluster   the same, from inside a pod (service "
+		"account)\n"
+		"  --node-name NAME   this node in the cluster (default: "
+		"$NODE_NAME, or\n"
+		"                     the host name)\n"
+		"  --prefilter-dev IF  attach the uplink prefilter (XDP) to IF:"
+		" traffic\n"
+		"                     from a listed source drops before the "
+		"stack\n"
+		"  --prefilter FILE   its deny list: one CIDR per line, # "
+		"comments;\n"
+		"                     read at start and on SIGHUP, and the "
+		"list in force\n"
+		"                     (a bad line keeps the old one)\n"
 		"  --audit            every pod in audit mode: what policy "
 		"would drop\n"
 		"                     passes, logged as audit (per pod or "
@@ -161,6 +186,11 @@ static const struct option opts[] = {
 	{"docker", no_argument, NULL, 'D'},
 	{"docker-socket", required_argument, NULL, 'd'},
 	{"docker-namespace", required_argument, NULL, 'N'},
+	{"kubeconfig", required_argument, NULL, 'k'},
+	{"k8s-in-cluster", no_argument, NULL, 'i'},
+	{"node-name", required_argument, NULL, 'n'},
+	{"prefilter-dev", required_argument, NULL, 'U'},
+	{"prefilter", required_argument, NULL, 'L'},
 	{"once", no_argument, NULL, 'o'},
 	{"audit", no_argument, NULL, 'a'},
 	{"uninstall", no_argument, NULL, 'u'},
@@ -291,6 +321,21 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 		break;
 	case 'N':
 		c->ao.docker_ns = v;
+		break;
+	case 'k':
+		c->kubeconfig = v;
+		break;
+	case 'i':
+		c->in_cluster = true;
+		break;
+	case 'n':
+		c->ao.k8s_node = v;
+		break;
+	case 'U':
+		c->prefilter_dev = v;
+		break;
+	case 'L':
+		c->prefilter_file = v;
 		break;
 	case 'o':
 		c->once = true;
@@ -461,6 +506,102 @@ static void reconcile(struct pw_agent *a)
 			err);
 }
 
+/* The deny list from --prefilter into the map; a bad file changes nothing. */
+static void prefilter_load(const struct config *c)
+{
+	struct pw_prefilter_ent *ents = NULL;
+	int n = 0, added, removed, err;
+	char msg[PW_ERR_LEN];
+
+	if (!c->prefilter_file || !prefilter_dp)
+		return;
+	err = pw_prefilter_read(c->prefilter_file, &ents, &n, msg, sizeof(msg));
+	if (err) {
+		pr_warn("podwalld: %s; the prefilter list in force stays\n",
+			msg);
+		return;
+	}
+	err = pw_prefilter_apply(prefilter_dp, ents, n, &added, &removed);
+	free(ents);
+	if (err)
+		pr_warn("podwalld: prefilter list %s: %s\n", c->prefilter_file,
+			strerror(-err));
+	else
+		pr_info("podwalld: prefilter list %s: %d prefixes (+%d -%d)\n",
+			c->prefilter_file, n, added, removed);
+}
+
+static int prefilter_start(const struct config *c)
+{
+	__u32 ifindex = 0;
+	int err;
+
+	if (!c->prefilter_dev && !c->prefilter_file)
+		return 0;
+	if (c->prefilter_dev && !(ifindex = if_nametoindex(c->prefilter_dev))) {
+		pr_warn("podwalld: --prefilter-dev %s: no such interface "
+			"here\n",
+			c->prefilter_dev);
+		return -ENODEV;
+	}
+	err = pw_dp_open_pinned(c->ao.dp.pin_dir, &prefilter_dp);
+	if (err)
+		return err;
+	/* the list before the hook, so nothing listed passes in between */
+	prefilter_load(c);
+	if (!ifindex)
+		return 0;
+	err = pw_dp_prefilter_attach(prefilter_dp, ifindex, PW_XDP_AUTO, NULL);
+	if (err == -EPERM) {
+		/* Telling whose XDP program is on IF needs CAP_SYS_ADMIN
+		 * (bpf_prog_get_fd_by_id). An earlier run's program reads the
+		 * same pinned list, so the list just loaded is in force. */
+		pr_warn("podwalld: prefilter on %s: the XDP program there "
+			"stays as it is (taking it over needs "
+			"CAP_SYS_ADMIN); the list is updated\n",
+			c->prefilter_dev);
+		return 0;
+	}
+	return err;
+}
+
+/* Where the API server is and who we are; the node's name. */
+static int k8s_config(struct config *c, struct pw_k8s_config *k, char *node,
+		      size_t nodelen)
+{
+	char err[PW_ERR_LEN];
+	int ret;
+
+	if (!c->kubeconfig && !c->in_cluster)
+		return 0;
+	if (c->kubeconfig && c->in_cluster) {
+		pr_warn("podwalld: --kubeconfig or --k8s-in-cluster, not "
+			"both\n");
+		return -EINVAL;
+	}
+	ret = c->kubeconfig
+		      ? pw_k8s_config_kubeconfig(c->kubeconfig, NULL, k, err,
+						 sizeof(err))
+		      : pw_k8s_config_incluster(NULL, k, err, sizeof(err));
+	if (ret) {
+		pr_warn("podwalld: %s\n", err);
+		return ret;
+	}
+	if (!c->ao.k8s_node) {
+		const char *env = getenv("NODE_NAME");
+
+		if (env && *env)
+			snprintf(node, nodelen, "%s", env);
+		else if (gethostname(node, nodelen))
+			node[0] = 0;
+		c->ao.k8s_node = node;
+	}
+	c->ao.k8s_cfg = k;
+	pr_info("podwalld: kubernetes mode, %s, node %s\n", k->server,
+		c->ao.k8s_node);
+	return 0;
+}
+
 static int run(struct pw_agent *a, const struct config *c)
 {
 	struct pollfd fds[POLLFDS_MAX];
@@ -562,6 +703,7 @@ static int run(struct pw_agent *a, const struct config *c)
 				continue;
 			if (si.ssi_signo == SIGHUP) {
 				pr_info("podwalld: SIGHUP, reconciling\n");
+				prefilter_load(c);
 				pw_agent_refresh(a);
 				reconcile(a);
 				continue;
@@ -611,6 +753,27 @@ static void rm_state(const char *state_dir)
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/ids.json", state_dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/docker.json", state_dir);
+	unlink(path);
+}
+
+/* The prefilter wherever it is, not only on --prefilter-dev: left behind,
+ * it would go on dropping with nothing to change its list. Another tool's
+ * XDP program stays. */
+static int prefilter_detach_all(void)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int err, ret = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index; i++) {
+		err = pw_dp_prefilter_detach(i->if_index);
+		if (err && !ret)
+			ret = err;
+	}
+	if_freenameindex(ifs);
+	return ret;
 }
 
 /* Only podwall's filters go; other tools' filters and qdiscs stay. */
@@ -630,6 +793,9 @@ static int do_uninstall(const struct config *c)
 			ret = err;
 	}
 	free(pl);
+	err = prefilter_detach_all();
+	if (err && !ret)
+		ret = err;
 	err = pw_dp_unpin(c->ao.dp.pin_dir);
 	if (err && err != -ENOENT && !ret)
 		ret = err;
@@ -661,6 +827,8 @@ int main(int argc, char **argv)
 		.aggregate_ms = 5000,
 		.ring = 10000,
 	};
+	struct pw_k8s_config k8s = {};
+	char node[256] = "";
 	struct pw_agent *a;
 	char err[PW_ERR_LEN];
 	sigset_t mask;
@@ -702,9 +870,21 @@ int main(int argc, char **argv)
 			err);
 		return 1;
 	}
+	ret = k8s_config(&c, &k8s, node, sizeof(node));
+	if (ret)
+		return 1;
 	ret = pw_agent_new(&c.ao, &a);
+	pw_k8s_config_free(&k8s); /* the source keeps its own copy */
+	c.ao.k8s_cfg = NULL;
 	if (ret) {
 		pr_warn("podwalld: start: %s\n", strerror(-ret));
+		return 1;
+	}
+	ret = prefilter_start(&c);
+	if (ret) {
+		pr_warn("podwalld: prefilter: %s\n", strerror(-ret));
+		pw_dp_close(prefilter_dp);
+		pw_agent_free(a);
 		return 1;
 	}
 	/* loaded, pinned and serving: from here on, BPF map work and tc and
@@ -712,6 +892,7 @@ int main(int argc, char **argv)
 	ret = pw_caps_keep(run_caps, 2);
 	if (ret) {
 		pr_warn("podwalld: drop capabilities: %s\n", strerror(-ret));
+		pw_dp_close(prefilter_dp);
 		pw_agent_free(a);
 		return 1;
 	}
@@ -723,6 +904,7 @@ int main(int argc, char **argv)
 			err);
 	if (!c.once)
 		ret = run(a, &c);
+	pw_dp_close(prefilter_dp);
 	pw_agent_free(a);
 	return ret ? 1 : 0;
 }

@@ -176,6 +176,26 @@ static bool label_key(const char *s)
 	return dns_subdomain(prefix) && label_name(slash + 1, false);
 }
 
+bool pw_valid_dns_label(const char *s)
+{
+	return dns_label(s, 63);
+}
+
+bool pw_valid_dns_subdomain(const char *s)
+{
+	return dns_subdomain(s);
+}
+
+bool pw_valid_label_key(const char *k)
+{
+	return label_key(k);
+}
+
+bool pw_valid_label_value(const char *v)
+{
+	return label_name(v, true);
+}
+
 /* IANA service name, as a port name: 15 characters at most, lowercase
  * alphanumerics and '-', at least one letter, no '-' at the ends or twice in
  * a row. */

@@ -56,4 +56,11 @@ bool pw_manifest_name(const char *name);
 int pw_manifest_load_path(const char *path, struct pw_objects *out, char *err,
 			  size_t errlen);
 
+/* Kubernetes' name rules, as the loader applies them: a namespace is a
+ * DNS-1123 label, a pod or policy name a DNS-1123 subdomain. */
+bool pw_valid_dns_label(const char *s);
+bool pw_valid_dns_subdomain(const char *s);
+bool pw_valid_label_key(const char *k);
+bool pw_valid_label_value(const char *v);
+
 #endif /* PW_MANIFEST_H */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,6 +21,7 @@
 #include "podwall.skel.h"
 #include "log.h"
 #include "portrange.h"
+#include "prefilter.h"
 
 /*
  * Our filters' place in the clsact chain: first (priority 1), because a
@@ -38,15 +41,20 @@ static const char *const map_names[PW_MAP__MAX] = {
 	[PW_MAP_EVENTS] = "pw_events",
 	[PW_MAP_EVENTS_LOST] = "pw_events_lost",
 	[PW_MAP_COUNTERS] = "pw_counters",
+	[PW_MAP_PREFILTER] = "pw_prefilter",
 };
 
-/* [0]: pw_from_pod (pod egress), [1]: pw_to_pod (pod ingress) */
-static const char *const prog_names[2] = {"pw_from_pod", "pw_to_pod"};
+/* [0]: pw_from_pod (pod egress), [1]: pw_to_pod (pod ingress), [2]: the
+ * uplink prefilter (XDP) */
+#define PROGS	 3
+#define PROG_XDP 2
+static const char *const prog_names[PROGS] = {"pw_from_pod", "pw_to_pod",
+					      "pw_xdp_prefilter"};
 
 struct pw_dp {
 	struct podwall_bpf *skel; /* NULL when adopted from pins */
 	int map_fds[PW_MAP__MAX];
-	int prog_fds[2];
+	int prog_fds[PROGS];
 };
 
 static struct pw_dp *dp_new(void)
@@ -58,7 +66,8 @@ static struct pw_dp *dp_new(void)
 		return NULL;
 	for (i = 0; i < PW_MAP__MAX; i++)
 		dp->map_fds[i] = -1;
-	dp->prog_fds[0] = dp->prog_fds[1] = -1;
+	for (i = 0; i < PROGS; i++)
+		dp->prog_fds[i] = -1;
 	return dp;
 }
 
@@ -74,7 +83,7 @@ void pw_dp_close(struct pw_dp *dp)
 		for (i = 0; i < PW_MAP__MAX; i++)
 			if (dp->map_fds[i] >= 0)
 				close(dp->map_fds[i]);
-		for (i = 0; i < 2; i++)
+		for (i = 0; i < PROGS; i++)
 			if (dp->prog_fds[i] >= 0)
 				close(dp->prog_fds[i]);
 	}
@@ -95,6 +104,8 @@ static struct bpf_map *skel_map(struct podwall_bpf *skel, enum pw_dp_map m)
 
 static struct bpf_program *skel_prog(struct podwall_bpf *skel, int i)
 {
+	if (i == PROG_XDP)
+		return skel->progs.pw_xdp_prefilter;
 	return i ? skel->progs.pw_to_pod : skel->progs.pw_from_pod;
 }
 
@@ -126,7 +137,7 @@ static int pin_progs(struct podwall_bpf *skel, const char *dir)
 	char path[PATH_MAX];
 	int i, err;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < PROGS; i++) {
 		err = pin_path(path, sizeof(path), dir, prog_names[i]);
 		if (err)
 			return err;
@@ -260,7 +271,7 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 	}
 	for (i = 0; i < PW_MAP__MAX; i++)
 		dp->map_fds[i] = bpf_map__fd(skel_map(skel, i));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < PROGS; i++)
 		dp->prog_fds[i] = bpf_program__fd(skel_prog(skel, i));
 	*out = dp;
 	return 0;
@@ -278,7 +289,7 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 	dp = dp_new();
 	if (!dp)
 		return -ENOMEM;
-	for (i = 0; i < PW_MAP__MAX + 2; i++) {
+	for (i = 0; i < PW_MAP__MAX + PROGS; i++) {
 		const char *name = i < PW_MAP__MAX
 					   ? map_names[i]
 					   : prog_names[i - PW_MAP__MAX];
@@ -287,6 +298,14 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 		if (err)
 			goto fail;
 		fd = bpf_obj_get(path);
+		/* Pins of a podwall from before the prefilter: all else works,
+		 * and the next load (podwalld's start) adds the prefilter. */
+		if (fd < 0 && errno == ENOENT &&
+		    (i == PW_MAP_PREFILTER || i == PW_MAP__MAX + PROG_XDP)) {
+			pr_debug("no pinned %s: pinned before the prefilter\n",
+				 path);
+			continue;
+		}
 		if (fd < 0) {
 			err = -errno;
 			pr_warn("open pinned %s: %s%s\n", path, strerror(-err),
@@ -311,7 +330,7 @@ int pw_dp_unpin(const char *pin_dir)
 	char path[PATH_MAX];
 	int i, err = 0;
 
-	for (i = 0; i < PW_MAP__MAX + 2; i++) {
+	for (i = 0; i < PW_MAP__MAX + PROGS; i++) {
 		const char *name = i < PW_MAP__MAX
 					   ? map_names[i]
 					   : prog_names[i - PW_MAP__MAX];
@@ -342,6 +361,11 @@ int pw_dp_prog_fd(const struct pw_dp *dp, int dir)
 	if (dir == PW_DIR_INGRESS)
 		return dp->prog_fds[1];
 	return -EINVAL;
+}
+
+int pw_dp_prefilter_fd(const struct pw_dp *dp)
+{
+	return dp->prog_fds[PROG_XDP];
 }
 
 int pw_dp_attach(const struct pw_dp *dp, int ifindex)
@@ -624,6 +648,255 @@ int pw_dp_ct_sweep(const struct pw_dp *dp, __u64 now_ns, pw_ct_fn ended,
 	}
 	free(keys);
 	return n;
+}
+
+/* The prefilter's map, or -ENOENT for pins from before it. */
+static int prefilter_fd(const struct pw_dp *dp)
+{
+	if (dp->map_fds[PW_MAP_PREFILTER] >= 0)
+		return dp->map_fds[PW_MAP_PREFILTER];
+	pr_warn("the pinned datapath has no prefilter: an older podwall "
+		"pinned it. Load it again (start podwalld, or podwall-dp "
+		"load) to add it; pinned maps and flows stay\n");
+	return -ENOENT;
+}
+
+static int prefilter_key(const __u8 addr[16], __u32 plen,
+			 struct pw_prefilter_key *key)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (plen > 128)
+		return -EINVAL;
+	if (pw_prefilter_holds_ip4(addr, plen)) {
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		pr_warn("prefilter: %s/%u holds ::ffff:0:0/96, where podwall "
+			"keeps IPv4 addresses: it would deny every IPv4 source "
+			"too. List IPv6 prefixes that leave it out (e.g. "
+			"2000::/3), and 0.0.0.0/0 for IPv4\n",
+			a, plen);
+		return -EINVAL;
+	}
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = plen;
+	memcpy(key->addr, addr, 16);
+	return 0;
+}
+
+int pw_dp_prefilter_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
+			__u32 rule_id)
+{
+	struct pw_prefilter_entry e = {.rule_id = rule_id};
+	struct pw_prefilter_key key;
+	int fd = prefilter_fd(dp), err;
+
+	if (fd < 0)
+		return fd;
+	err = prefilter_key(addr, plen, &key);
+	return err ?: map_update(fd, &key, &e, "prefilter");
+}
+
+int pw_dp_prefilter_del(const struct pw_dp *dp, const __u8 addr[16], __u32 plen)
+{
+	struct pw_prefilter_key key = {.prefixlen = plen};
+	int fd = prefilter_fd(dp);
+
+	if (fd < 0)
+		return fd;
+	if (plen > 128)
+		return -EINVAL;
+	memcpy(key.addr, addr, 16);
+	return map_delete(fd, &key);
+}
+
+int pw_dp_prefilter_list(const struct pw_dp *dp, pw_prefilter_fn fn, void *arg)
+{
+	struct pw_prefilter_key key, next, *prev = NULL;
+	struct pw_prefilter_entry e;
+	int fd = prefilter_fd(dp), ret;
+
+	if (fd < 0)
+		return fd;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &e))
+			continue; /* deleted meanwhile */
+		ret = fn(key.addr, key.prefixlen, e.rule_id, arg);
+		if (ret)
+			return ret;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static const char *xdp_mode_name(enum pw_xdp_mode m)
+{
+	return m == PW_XDP_NATIVE ? "native" : "generic";
+}
+
+/*
+ * The XDP program on @ifindex: *mode is PW_XDP_* (0: none), *ours says
+ * whether it is a podwall prefilter, *fd (if not NULL) gets an fd of it for
+ * an atomic replace. A driver and a generic program at once is another
+ * tool's doing: -EBUSY.
+ */
+static int xdp_current(int ifindex, int *mode, bool *ours, int *fd)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int err, pfd;
+
+	*mode = 0;
+	*ours = false;
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_NONE:
+		return 0;
+	case XDP_ATTACHED_DRV:
+		*mode = PW_XDP_NATIVE;
+		break;
+	case XDP_ATTACHED_SKB:
+		*mode = PW_XDP_GENERIC;
+		break;
+	default: /* offloaded, or more than one */
+		return -EBUSY;
+	}
+	pfd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (pfd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(pfd, &info, &len)) {
+		err = -errno;
+		close(pfd);
+		return err;
+	}
+	/* the kernel keeps BPF_OBJ_NAME_LEN - 1 characters of the name */
+	*ours = !strncmp(info.name, prog_names[PROG_XDP],
+			 sizeof(info.name) - 1);
+	if (fd)
+		*fd = pfd;
+	else
+		close(pfd);
+	return 0;
+}
+
+static int xdp_flags(int mode)
+{
+	return mode == PW_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+}
+
+int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
+			   enum pw_xdp_mode mode, enum pw_xdp_mode *got)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
+	int cur, old_fd = -1, try, err, prog = dp->prog_fds[PROG_XDP];
+	char name[IF_NAMESIZE];
+	bool ours;
+
+	if (!if_indextoname(ifindex, name))
+		snprintf(name, sizeof(name), "%d", ifindex);
+	if (prog < 0) {
+		pr_warn("the pinned datapath has no prefilter program: load it "
+			"again (start podwalld, or podwall-dp load)\n");
+		return -ENOENT;
+	}
+	err = xdp_current(ifindex, &cur, &ours, &old_fd);
+	if (err || (cur && !ours)) {
+		if (old_fd >= 0)
+			close(old_fd);
+		err = err ?: -EBUSY;
+		pr_warn("prefilter on %s: %s\n", name,
+			err == -EBUSY ? "another XDP program is attached "
+					"there; podwall does not replace it"
+				      : strerror(-err));
+		return err;
+	}
+	/* ours already: same mode unless told otherwise */
+	if (mode == PW_XDP_AUTO && cur)
+		mode = cur;
+	if (cur && cur != (int)mode) {
+		/* one mode at a time: a mode change has a gap */
+		pr_info("prefilter on %s: from %s to %s mode\n", name,
+			xdp_mode_name(cur), xdp_mode_name(mode));
+		err = pw_dp_prefilter_detach(ifindex);
+		close(old_fd);
+		old_fd = -1;
+		if (err)
+			return err;
+		cur = 0;
+	}
+	/* auto: native first, generic if the driver cannot */
+	try = mode == PW_XDP_AUTO ? PW_XDP_NATIVE : mode;
+	for (;;) {
+		int flags = xdp_flags(try);
+
+		/* replace only the program we saw, or take an empty slot:
+		 * never another tool's that came meanwhile */
+		if (cur) {
+			flags |= XDP_FLAGS_REPLACE;
+			xo.old_prog_fd = old_fd;
+		} else {
+			flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+			xo.old_prog_fd = 0;
+		}
+		err = bpf_xdp_attach(ifindex, prog, flags, &xo);
+		if (!err || mode != PW_XDP_AUTO || try == PW_XDP_GENERIC)
+			break;
+		pr_debug("prefilter on %s: no native mode (%s)\n", name,
+			 strerror(-err));
+		try = PW_XDP_GENERIC;
+	}
+	if (old_fd >= 0)
+		close(old_fd);
+	if (err) {
+		pr_warn("prefilter on %s in %s mode: %s\n", name,
+			xdp_mode_name(try), strerror(-err));
+		return err;
+	}
+	pr_info("prefilter on %s in %s mode%s\n", name, xdp_mode_name(try),
+		try == PW_XDP_GENERIC && mode == PW_XDP_AUTO
+			? " (the driver has no native XDP)"
+			: "");
+	if (got)
+		*got = try;
+	return 0;
+}
+
+int pw_dp_prefilter_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
+	int cur, fd = -1, err;
+	bool ours;
+
+	err = xdp_current(ifindex, &cur, &ours, &fd);
+	if (err == -EBUSY || (!err && !ours)) {
+		if (fd >= 0)
+			close(fd);
+		return 0; /* not ours to take off */
+	}
+	if (err)
+		return err;
+	/* only the program we saw, should another have replaced it since */
+	xo.old_prog_fd = fd;
+	err = bpf_xdp_detach(ifindex, xdp_flags(cur) | XDP_FLAGS_REPLACE, &xo);
+	close(fd);
+	if (err)
+		pr_warn("detach the prefilter from ifindex %d: %s\n", ifindex,
+			strerror(-err));
+	return err;
+}
+
+int pw_dp_prefilter_attached(int ifindex)
+{
+	int cur, err;
+	bool ours;
+
+	err = xdp_current(ifindex, &cur, &ours, NULL);
+	if (err == -EBUSY)
+		return 0;
+	return err ?: (ours ? cur : 0);
 }
 
 int pw_dp_map_fill(const struct pw_dp *dp, enum pw_dp_map map, __u64 *entries,

@@ -34,6 +34,7 @@ enum pw_dp_map {
 	PW_MAP_EVENTS,
 	PW_MAP_EVENTS_LOST,
 	PW_MAP_COUNTERS,
+	PW_MAP_PREFILTER,
 	PW_MAP__MAX,
 };
 
@@ -48,6 +49,8 @@ int pw_dp_unpin(const char *pin_dir);
 int pw_dp_map_fd(const struct pw_dp *dp, enum pw_dp_map map);
 /* dir: PW_DIR_EGRESS for pw_from_pod, PW_DIR_INGRESS for pw_to_pod */
 int pw_dp_prog_fd(const struct pw_dp *dp, int dir);
+/* The uplink prefilter (XDP), or -1 for pins from before it. */
+int pw_dp_prefilter_fd(const struct pw_dp *dp);
 
 /* Attach both programs to the host-side veth @ifindex (clsact). */
 int pw_dp_attach(const struct pw_dp *dp, int ifindex);
@@ -106,6 +109,43 @@ int pw_dp_map_fill(const struct pw_dp *dp, enum pw_dp_map map, __u64 *entries,
 int pw_dp_counters(const struct pw_dp *dp, __u32 ep_id,
 		   struct pw_counter out[PW_CNT_SLOTS]);
 int pw_dp_events_lost(const struct pw_dp *dp, __u64 *lost);
+
+/*
+ * The uplink prefilter: source prefixes whose traffic the XDP program
+ * drops on the interface it is attached to. A prefix is written as
+ * pw_cidr_parse() gives it (IPv4-mapped, plen in the 128-bit space);
+ * @rule_id comes back as the rule of its drops' events. An IPv6 prefix
+ * that holds ::ffff:0:0/96 is refused (-EINVAL): IPv4 lives there, so it
+ * would deny every IPv4 source too.
+ */
+int pw_dp_prefilter_set(const struct pw_dp *dp, const __u8 addr[16], __u32 plen,
+			__u32 rule_id);
+int pw_dp_prefilter_del(const struct pw_dp *dp, const __u8 addr[16],
+			__u32 plen);
+/* Calls @fn for each prefix; a non-zero return from it stops the walk
+ * and is returned. */
+typedef int (*pw_prefilter_fn)(const __u8 addr[16], __u32 plen, __u32 rule_id,
+			       void *arg);
+int pw_dp_prefilter_list(const struct pw_dp *dp, pw_prefilter_fn fn, void *arg);
+
+enum pw_xdp_mode {
+	PW_XDP_AUTO = 0,    /* native if the driver has it, else generic */
+	PW_XDP_NATIVE = 1,  /* in the driver */
+	PW_XDP_GENERIC = 2, /* after the skb is made (any driver) */
+};
+
+/*
+ * Attach the prefilter to @ifindex, replacing an earlier version of it.
+ * Another program's XDP slot is never taken (-EBUSY). On success the mode
+ * it got is in *got (may be NULL) and in a log line.
+ */
+int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
+			   enum pw_xdp_mode mode, enum pw_xdp_mode *got);
+/* Remove the prefilter from @ifindex; another tool's XDP program stays.
+ * 0 also when there was none. */
+int pw_dp_prefilter_detach(int ifindex);
+/* The prefilter's mode on @ifindex, or 0 if it is not there (-errno). */
+int pw_dp_prefilter_attached(int ifindex);
 
 /* Flow events from the ring buffer. */
 typedef int (*pw_event_fn)(const struct pw_flow_event *ev, void *arg);

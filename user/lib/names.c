@@ -30,6 +30,7 @@ static const char *const drop_reasons[PW_DROP__MAX] = {
 	[PW_DROP_UNSUPPORTED_L3] = "unsupported-l3",
 	[PW_DROP_ND_FROM_POD] = "nd-from-pod",
 	[PW_DROP_MAP_FULL] = "map-full",
+	[PW_DROP_PREFILTER] = "prefilter",
 };
 
 _Static_assert(PW_DROP__MAX < PW_CNT_AUDIT,

@@ -90,8 +90,8 @@ FUZZ_AGENT_OBJS := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(AGENT_SRCS) \
 FUZZERS := $(BUILD)/fuzz/fuzz_manifest $(BUILD)/fuzz/fuzz_cni \
 	$(BUILD)/fuzz/fuzz_control $(BUILD)/fuzz/fuzz_docker
 
-.PHONY: all unit-bins fuzzers bench bench-quick test demo deps clean format \
-	check-format install
+.PHONY: all unit-bins fuzzers bench bench-quick bench-traffic test demo deps \
+	clean format check-format install
 
 # make install: the agent, the CLI, the CNI plugin, a systemd unit, a config
 # and a chained CNI conflist for a node (scripts/deploy/).
@@ -231,6 +231,13 @@ bench: $(BENCH_BINS)
 
 bench-quick: $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) bash tests/bench/run.sh --quick --out $(BENCH_OUT)
+
+# Real traffic alone (run.sh runs it too): veths between namespaces under
+# podwall, iptables, nftables and xdp-filter. Root; about 7 minutes
+# (QUICK=1: 40 s). CSV files and traffic_summary.md in $(BENCH_OUT).
+bench-traffic: $(CMDS)
+	$(Q)BUILD=$(BUILD) bash tests/bench/bench_traffic.sh --out $(BENCH_OUT) \
+		$(if $(QUICK),--quick)
 
 # The README's commands. Both run as root; scripts/install-deps.sh is
 # idempotent and is what installs every package either one needs.

@@ -21,6 +21,11 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-build}
+# absolute: some parts run from another folder
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd) || {
+	echo "run.sh: no build folder ${BUILD}: run make first" >&2
+	exit 1
+}
 OUT=bench-out
 QUICK=0
 while [ $# -gt 0 ]; do

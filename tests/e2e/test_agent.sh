@@ -76,6 +76,14 @@ expect agent/web-to-db-postgres allowed A tcp B 5432
 expect agent/client-to-db-denied denied C tcp B 5432
 expect agent/client-to-web-range allowed C tcp A 32000
 
+# Someone removes podwall's filters (tc qdisc del): the agent hears it on
+# rtnetlink and attaches again, with no signal or apply to prompt it.
+in_node tc qdisc del dev h-B clsact
+eventually agent/filters-removed-by-hand-come-back denied A tcp B 5433
+in_node tc filter show dev h-B ingress | grep -q pw_from_pod
+status agent/filters-back-on-the-veth $? \
+	"$(in_node tc filter show dev h-B ingress)"
+
 # The metrics file (rewritten every 10 s) counts the denied connects to
 # db by endpoint and reason. Bounded wait: 12 s.
 metrics_denied() {

@@ -391,11 +391,24 @@ if ! { ip link add wan0 netns "$NODE" type veth peer name eth0 \
 	exit 1
 fi
 
+# podwall adds no iptables or nftables rule: what Docker wrote stays the
+# only ruleset (snapshots before the agent and after its policy)
+ruleset() {
+	in_node iptables-save | grep -v '^#'
+	in_node ip6tables-save | grep -v '^#'
+	in_node nft -s list ruleset # -s: no counters, traffic moves those
+}
+ruleset >"$E2E_TMP/rules.before" 2>&1
+
 if ! agent_start --docker-socket "$DK_SOCK"; then
 	not_ok docker/agent-start "podwalld --docker-socket did not start"
 	exit 1
 fi
 ok docker/agent-start
+ruleset >"$E2E_TMP/rules.agent" 2>&1
+check docker/agent-start-adds-no-rule \
+	"$(diff "$E2E_TMP/rules.before" "$E2E_TMP/rules.agent" | head -5)" \
+	cmp -s "$E2E_TMP/rules.before" "$E2E_TMP/rules.agent"
 
 # ------------------------------------------- containers, no policy yet
 dk network create pwnet >/dev/null 2>"$E2E_TMP/net.err"
@@ -462,6 +475,7 @@ ok docker/baseline-no-policy
 diag containers
 
 # ------------------------------------------------------------ policy
+ruleset >"$E2E_TMP/rules.before" 2>&1
 pw apply -f "$E2E_REPO/policy/docker/default-deny.yaml" \
 	-f "$E2E_REPO/policy/docker/web-db.yaml" >/dev/null 2>"$E2E_TMP/apply.err"
 status docker/apply-policy $? "$(cat "$E2E_TMP/apply.err")"
@@ -494,6 +508,10 @@ echo "published ext $EXT_NODE_IP 8080" | probe_lines "$E2E_TMP/pub.out" 1
 got=$(outcome "$E2E_TMP/pub.out" published)
 check docker/published/refused-under-web-policy "outside -> node:8080 $got, want drop" \
 	test "$got" = drop
+ruleset >"$E2E_TMP/rules.after" 2>&1
+check docker/policy-adds-no-rule \
+	"$(diff "$E2E_TMP/rules.before" "$E2E_TMP/rules.after" | head -5)" \
+	cmp -s "$E2E_TMP/rules.before" "$E2E_TMP/rules.after"
 
 diag policy
 

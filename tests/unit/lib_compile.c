@@ -1090,6 +1090,41 @@ static bool docker_examples_body(struct pw_cluster *c)
 	return true;
 }
 
+/* The rule index is part of a rule's id in the datapath: a policy with
+ * more rules than it can number is refused by name, not by errno. */
+static bool too_many_rules_body(struct pw_cluster *c)
+{
+	size_t cap = 200 + (PW_RULE_INDEX_MAX + 1) * 4, n;
+	char *doc = malloc(cap);
+	int i, err;
+
+	ASSERT_TRUE(doc, "memory");
+	n = snprintf(doc, cap,
+		     "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":"
+		     "\"NetworkPolicy\",\"metadata\":{\"name\":\"big\","
+		     "\"namespace\":\"x\"},\"spec\":{\"podSelector\":{},"
+		     "\"ingress\":[");
+	for (i = 0; i <= PW_RULE_INDEX_MAX; i++)
+		n += snprintf(doc + n, cap - n, "%s{}", i ? "," : "");
+	snprintf(doc + n, cap - n, "]}}");
+	err = load(c, "big.json", doc);
+	free(doc);
+	ASSERT_EQ(err, -EINVAL, "refused");
+	ASSERT_STREQ(errbuf,
+		     "big.json: NetworkPolicy x/big: spec.ingress: 2049 rules, "
+		     "at most 2048 per policy",
+		     "names the file, object, field and the limit");
+	return true;
+}
+
+PW_TEST(compile_policy_rule_count_bounded)
+{
+	struct pw_cluster *c;
+
+	ASSERT_OK(pw_cluster_new(&c), "cluster");
+	return finish(c, too_many_rules_body(c));
+}
+
 PW_TEST(compile_docker_examples)
 {
 	struct pw_cluster *c;

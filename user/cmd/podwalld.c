@@ -444,9 +444,11 @@ static struct mnl_socket *link_watch(void)
 
 	if (!nl)
 		return NULL;
-	if (mnl_socket_bind(
-		    nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-		    MNL_SOCKET_AUTOPID) < 0) {
+	/* RTMGRP_TC: someone removing our filters or the clsact qdisc */
+	if (mnl_socket_bind(nl,
+			    RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+				    RTMGRP_IPV6_IFADDR | RTMGRP_TC,
+			    MNL_SOCKET_AUTOPID) < 0) {
 		mnl_socket_close(nl);
 		return NULL;
 	}
@@ -454,7 +456,8 @@ static struct mnl_socket *link_watch(void)
 }
 
 /* A deleted link takes our filters with it: the agent must know, or a new
- * link that gets the same ifindex would be thought attached. */
+ * link that gets the same ifindex would be thought attached. The same for
+ * filters someone else removed. */
 static void link_events(struct pw_agent *a, struct mnl_socket *nl)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -475,9 +478,18 @@ static void link_events(struct pw_agent *a, struct mnl_socket *nl)
 	     nh = mnl_nlmsg_next(nh, &n)) {
 		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nh);
 
+		const struct tcmsg *tcm = mnl_nlmsg_get_payload(nh);
+
 		if (nh->nlmsg_type == RTM_DELLINK &&
 		    nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifi)))
 			pw_agent_link_gone(a, ifi->ifi_index);
+		/* a filter or the qdisc gone, perhaps ours (tc qdisc del):
+		 * the reconcile this event brings attaches again where a pod
+		 * is bound */
+		if ((nh->nlmsg_type == RTM_DELTFILTER ||
+		     nh->nlmsg_type == RTM_DELQDISC) &&
+		    nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*tcm)))
+			pw_agent_link_gone(a, tcm->tcm_ifindex);
 	}
 }
 

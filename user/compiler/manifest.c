@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include "addr.h"
+#include "compile.h"
 #include "manifest.h"
 #include "yamltree.h"
 
@@ -743,6 +744,14 @@ static int decode_netpol(struct ctx *c, const cJSON *doc,
 				      &np->nout);
 	if (err)
 		return err;
+	/* the rule's index is part of its id in the datapath */
+	if (np->nin > PW_RULE_INDEX_MAX)
+		return fail(c, "spec.ingress",
+			    "%d rules, at most %d per policy", np->nin,
+			    PW_RULE_INDEX_MAX);
+	if (np->nout > PW_RULE_INDEX_MAX)
+		return fail(c, "spec.egress", "%d rules, at most %d per policy",
+			    np->nout, PW_RULE_INDEX_MAX);
 
 	types = cJSON_GetObjectItemCaseSensitive(spec, "policyTypes");
 	if (!types || cJSON_IsNull(types) ||

@@ -44,9 +44,10 @@
 # setups interleave and each repeat has its own "none"). Ratios are against
 # "none" at the same rule count from the same run. podwalld starts once per
 # rule count (compiling 10k ipBlock rules takes it about a minute here) and
-# stays up; between its turns its programs are detached from the veths
-# (podwall-dp detach) and attached again (podwall-dp attach: the same
-# pinned programs and maps the agent filled). Every turn of every setup is
+# stays up; between its turns it is stopped (SIGSTOP: it would otherwise
+# see its filters go and put them back) and its programs are detached from
+# the veths (podwall-dp detach), then attached again (podwall-dp attach:
+# the same pinned programs and maps the agent filled) and it goes on. Every turn of every setup is
 # checked before and after it is measured: the benchmark flow connects, a
 # flow outside the rules does not, no TC filter is left when it should not
 # be.
@@ -264,6 +265,7 @@ agent_up() {
 }
 
 agent_down() {
+	kill -CONT "$AGENT_PID" 2>/dev/null # a stopped process keeps a TERM
 	agent_stop TERM
 	in_node "$AGENT" --uninstall --pin "$PIN" --state-dir "$T/state-$n" \
 		--socket "$T/pw.sock" --config /dev/null 2>>"$T/agent.log"
@@ -279,7 +281,8 @@ install() {
 		elif [ -z "$AGENT_PID" ]; then
 			agent_up
 		else
-			{ dp attach h-tx && dp attach h-rx; } >/dev/null 2>>"$T/dp.log"
+			{ dp attach h-tx && dp attach h-rx; } >/dev/null 2>>"$T/dp.log" &&
+				kill -CONT "$AGENT_PID"
 		fi
 		;;
 	iptables) in_node iptables-restore <"$RULEDIR/iptables-ct.rules" ;;
@@ -302,7 +305,10 @@ install() {
 uninstall() {
 	case $1 in
 	none) ;;
-	podwall) dp detach h-tx >/dev/null && dp detach h-rx >/dev/null ;;
+	podwall)
+		{ [ -z "$AGENT_PID" ] || kill -STOP "$AGENT_PID"; } &&
+			dp detach h-tx >/dev/null && dp detach h-rx >/dev/null
+		;;
 	iptables | iptables-nocd)
 		in_node iptables -F FORWARD && in_node iptables -P FORWARD ACCEPT
 		;;

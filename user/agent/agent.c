@@ -140,6 +140,7 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 		if (err)
 			goto fail;
 		a->src[a->nsrc++] = pw_src_k8s_source(k);
+		a->k8s = k;
 	}
 	if (o->docker_sock) {
 		struct pw_src_docker *d;
@@ -344,6 +345,25 @@ static bool audit_mode(const struct pw_agent *a, const struct pw_binding *b)
 	       label_true(pw_cluster_pod_labels(a->cluster, b->ns, b->name));
 }
 
+/* Did the CNI plugin register ns/name on this node? */
+static bool cni_has_pod(const struct pw_agent *a, const char *ns,
+			const char *name)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, pw_src_cni_records(a->cni))
+	{
+		const char *n = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(r, "namespace"));
+		const char *p = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(r, "pod"));
+
+		if (n && p && !strcmp(n, ns) && !strcmp(p, name))
+			return true;
+	}
+	return false;
+}
+
 int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 {
 	struct pw_binding *binds = calloc(PW_BINDS_MAX, sizeof(*binds));
@@ -382,6 +402,28 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "bind pods to veths: %s", strerror(-ret));
 		pw_compiled_free(&co);
 		goto out;
+	}
+	/* the API server says where a pod runs: one on another node is a
+	 * peer, whatever veth of this node its address turns up behind
+	 * (unless the CNI plugin registered it here: then --node-name is
+	 * likely wrong, and leaving it unenforced would be worse) */
+	if (a->k8s) {
+		int j = 0;
+
+		for (i = 0; i < nb; i++) {
+			if (pw_src_k8s_pod_remote(a->k8s, binds[i].ns,
+						  binds[i].name) &&
+			    !cni_has_pod(a, binds[i].ns, binds[i].name)) {
+				pr_debug("%s/%s runs on another node; not "
+					 "binding "
+					 "it to ifindex %u\n",
+					 binds[i].ns, binds[i].name,
+					 binds[i].ifindex);
+				continue;
+			}
+			binds[j++] = binds[i];
+		}
+		nb = j;
 	}
 	for (i = 0; i < nb; i++) {
 		binds[i].audit = audit_mode(a, &binds[i]);

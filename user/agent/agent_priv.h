@@ -29,6 +29,7 @@ struct pw_agent {
 	struct pw_source *src[PW_SOURCES_MAX];
 	int nsrc;
 	struct pw_src_cni *cni;
+	struct pw_src_k8s *k8s; /* Kubernetes mode, or NULL */
 	struct pw_ctl *ctl;
 	struct pw_events *evs;
 	struct pw_flowlog *flows;

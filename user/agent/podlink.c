@@ -286,11 +286,25 @@ int pw_podlink_scan(struct pw_podlink **out, int *n)
  * this namespace's veths to that veth. An address found behind two veths
  * binds neither: one of them is lying.
  */
+struct by_ifindex {
+	__u32 ifindex;
+	int at;
+};
+
+static int by_ifindex_cmp(const void *a, const void *b)
+{
+	const struct by_ifindex *x = a, *y = b;
+
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
 int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		    int *nb, int max)
 {
+	struct by_ifindex *ord;
 	struct pw_podlink *pl;
-	int i, j, k, npl, err;
+	int i, j, k, npl, err, first = *nb;
+	bool *dup;
 
 	err = pw_podlink_scan(&pl, &npl);
 	if (err) {
@@ -335,6 +349,35 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		(*nb)++;
 	}
 	free(pl);
+	/* two pods behind one veth: neither is bound (the endpoint entry is
+	 * per veth; which pod it stood for would be a guess). Sorted by
+	 * ifindex, so that thousands of pods cost n log n, not n^2. */
+	dup = calloc(*nb - first + 1, sizeof(*dup));
+	ord = calloc(*nb - first + 1, sizeof(*ord));
+	if (!dup || !ord) {
+		free(dup);
+		free(ord);
+		return -ENOMEM;
+	}
+	for (i = first; i < *nb; i++)
+		ord[i - first] =
+			(struct by_ifindex){binds[i].ifindex, i - first};
+	qsort(ord, *nb - first, sizeof(*ord), by_ifindex_cmp);
+	for (i = 1; i < *nb - first; i++)
+		if (ord[i].ifindex == ord[i - 1].ifindex)
+			dup[ord[i].at] = dup[ord[i - 1].at] = true;
+	free(ord);
+	for (i = k = first; i < *nb; i++) {
+		if (dup[i - first]) {
+			pr_warn("podlink: %s/%s shares its veth (ifindex %u) "
+				"with another pod; not binding it\n",
+				binds[i].ns, binds[i].name, binds[i].ifindex);
+			continue;
+		}
+		binds[k++] = binds[i];
+	}
+	*nb = k;
+	free(dup);
 	return 0;
 }
 

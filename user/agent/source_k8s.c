@@ -1072,6 +1072,23 @@ bool pw_src_k8s_pod_local(struct pw_src_k8s *s, const char *ns,
 	return local;
 }
 
+bool pw_src_k8s_pod_remote(struct pw_src_k8s *s, const char *ns,
+			   const char *name)
+{
+	const struct item *it;
+	char *key;
+	bool remote;
+
+	if (!s->node || asprintf(&key, "%s/%s", ns, name) < 0)
+		return false;
+	pthread_mutex_lock(&s->mu);
+	it = table_get(&s->k[PW_K8S_PODS].cur, key);
+	remote = it && !it->rejected && !it->local;
+	pthread_mutex_unlock(&s->mu);
+	free(key);
+	return remote;
+}
+
 void pw_src_k8s_refresh(struct pw_src_k8s *s)
 {
 	atomic_store(&s->relist, true);

@@ -93,6 +93,10 @@ void pw_src_k8s_refresh(struct pw_src_k8s *s);
 /* Is ns/name a pod on this node (as last seen)? */
 bool pw_src_k8s_pod_local(struct pw_src_k8s *s, const char *ns,
 			  const char *name);
+/* Is ns/name a pod the API server places on another node (or on none
+ * yet)? False for a pod it does not know, or when no node name is set. */
+bool pw_src_k8s_pod_remote(struct pw_src_k8s *s, const char *ns,
+			   const char *name);
 
 /*
  * collect(): until every kind has been listed once it gives nothing and

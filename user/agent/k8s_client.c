@@ -523,15 +523,9 @@ out:
 	return ret;
 }
 
-struct body {
-	char *p;
-	size_t len, cap;
-	bool big;
-};
-
-static size_t body_write(char *data, size_t sz, size_t nm, void *arg)
+size_t pw_k8s_body_write(char *data, size_t sz, size_t nm, void *arg)
 {
-	struct body *b = arg;
+	struct pw_k8s_body *b = arg;
 	size_t n = sz * nm;
 
 	if (b->len + n > PW_K8S_BODY_MAX) {
@@ -557,7 +551,7 @@ int pw_k8s_get(const struct pw_k8s_config *c, const char *path_query,
 	       long timeout_ms, long *status, cJSON **out, char *err,
 	       size_t errlen)
 {
-	struct body b = {};
+	struct pw_k8s_body b = {};
 	struct pw_k8s_req r;
 	CURLcode cr;
 	int ret;
@@ -567,7 +561,7 @@ int pw_k8s_get(const struct pw_k8s_config *c, const char *path_query,
 	ret = pw_k8s_req_init(&r, c, path_query, err, errlen);
 	if (ret)
 		return ret;
-	curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(r.h, CURLOPT_WRITEFUNCTION, pw_k8s_body_write);
 	curl_easy_setopt(r.h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(r.h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	cr = curl_easy_perform(r.h);

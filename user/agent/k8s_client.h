@@ -51,6 +51,17 @@ struct pw_k8s_config {
 	struct pw_k8s_blob key;
 };
 
+/* An answer's body as it arrives, bounded by PW_K8S_BODY_MAX (big: the
+ * bound was hit and the transfer aborted). pw_k8s_body_write is its
+ * CURLOPT_WRITEFUNCTION. */
+struct pw_k8s_body {
+	char *p;
+	size_t len, cap;
+	bool big;
+};
+
+size_t pw_k8s_body_write(char *data, size_t sz, size_t nm, void *arg);
+
 /* In-cluster: @sa_dir NULL means PW_K8S_SA_DIR (tests give their own). */
 int pw_k8s_config_incluster(const char *sa_dir, struct pw_k8s_config *c,
 			    char *err, size_t errlen);

@@ -66,9 +66,7 @@ struct kind {
 	int backoff;
 	struct pw_k8s_req req;
 	struct pw_k8s_lines lines;
-	char *body;
-	size_t blen, bcap;
-	bool big;
+	struct pw_k8s_body body;
 	char err[200];
 };
 
@@ -427,30 +425,6 @@ static void now_again(struct kind *k)
 	k->st = K_WAIT;
 }
 
-static size_t body_write(char *data, size_t sz, size_t nm, void *arg)
-{
-	struct kind *k = arg;
-	size_t n = sz * nm;
-
-	if (k->blen + n > PW_K8S_BODY_MAX) {
-		k->big = true;
-		return 0;
-	}
-	if (k->blen + n + 1 > k->bcap) {
-		size_t cap = (k->blen + n + 1) * 2;
-		char *p = realloc(k->body, cap);
-
-		if (!p)
-			return 0;
-		k->body = p;
-		k->bcap = cap;
-	}
-	memcpy(k->body + k->blen, data, n);
-	k->blen += n;
-	k->body[k->blen] = 0;
-	return n;
-}
-
 static void set_rv(struct kind *k, const cJSON *o)
 {
 	const char *rv = sfield(field(o, "metadata"), "resourceVersion");
@@ -563,7 +537,7 @@ static size_t watch_write(char *data, size_t sz, size_t nm, void *arg)
 	int ret;
 
 	if (status != 200) /* a Status object, not a stream */
-		return body_write(data, sz, nm, k);
+		return pw_k8s_body_write(data, sz, nm, &k->body);
 	ret = pw_k8s_lines_feed(&k->lines, data, sz * nm, on_event, k);
 	if (ret == -EFBIG)
 		set_error(k->s, k, "watch: an event larger than 16 MiB");
@@ -575,8 +549,8 @@ static int start(struct pw_src_k8s *s, struct kind *k)
 	char *q = NULL, *esc = NULL, err[256];
 	int ret;
 
-	k->blen = 0;
-	k->big = false;
+	k->body.len = 0;
+	k->body.big = false;
 	k->gone = false;
 	k->got_event = false;
 	k->err[0] = 0;
@@ -609,8 +583,9 @@ static int start(struct pw_src_k8s *s, struct kind *k)
 	}
 	curl_easy_setopt(k->req.h, CURLOPT_PRIVATE, k);
 	if (k->want_list) {
-		curl_easy_setopt(k->req.h, CURLOPT_WRITEFUNCTION, body_write);
-		curl_easy_setopt(k->req.h, CURLOPT_WRITEDATA, k);
+		curl_easy_setopt(k->req.h, CURLOPT_WRITEFUNCTION,
+				 pw_k8s_body_write);
+		curl_easy_setopt(k->req.h, CURLOPT_WRITEDATA, &k->body);
 		curl_easy_setopt(k->req.h, CURLOPT_TIMEOUT_MS,
 				 (long)LIST_TIMEOUT_MS);
 		k->st = K_LIST;
@@ -639,13 +614,14 @@ static int start(struct pw_src_k8s *s, struct kind *k)
 static void req_error(struct kind *k, CURLcode res, long status, char *e,
 		      size_t elen)
 {
-	cJSON *o = k->blen ? cJSON_ParseWithLength(k->body, k->blen) : NULL;
+	cJSON *o = k->body.len ? cJSON_ParseWithLength(k->body.p, k->body.len)
+			       : NULL;
 	const char *reason, *msg;
 	int code;
 
 	if (res != CURLE_OK && !status)
 		snprintf(e, elen, "%s", curl_easy_strerror(res));
-	else if (k->big)
+	else if (k->body.big)
 		snprintf(e, elen, "answer larger than %u bytes",
 			 PW_K8S_BODY_MAX);
 	else if (o && pw_k8s_status(o, &code, &reason, &msg))
@@ -661,7 +637,7 @@ static void req_error(struct kind *k, CURLcode res, long status, char *e,
 /* A list page arrived whole: into k->fresh; the last page swaps it in. */
 static int list_page(struct pw_src_k8s *s, struct kind *k, char *e, size_t elen)
 {
-	cJSON *o = cJSON_ParseWithLength(k->body, k->blen);
+	cJSON *o = cJSON_ParseWithLength(k->body.p, k->body.len);
 	const cJSON *md = field(o, "metadata"), *items = field(o, "items"), *x;
 	const char *cont = sfield(md, "continue"),
 		   *rv = sfield(md, "resourceVersion");
@@ -1174,7 +1150,7 @@ static void src_free(struct pw_source *base)
 		table_free(&k->cur);
 		table_free(&k->fresh);
 		free(k->cont);
-		free(k->body);
+		free(k->body.p);
 	}
 	if (s->multi)
 		curl_multi_cleanup(s->multi);

@@ -728,6 +728,32 @@ fail:
 	return NULL;
 }
 
+/* A hand-edited ids.json with a far-off endpoint id: the pod gets a new
+ * id rather than the compiler a table sized by the old one. */
+PW_TEST(compile_id_hint_far_off_endpoint_ignored)
+{
+	static const int order[] = {0, 1, 2, 3};
+	cJSON *hints = cJSON_Parse("{\"pods\":{\"h/a\":4294967295,"
+				   "\"h/b\":4194305}}");
+	struct pw_compiled co;
+	struct pw_cluster *c;
+	bool ok;
+	int i;
+
+	c = hint_cluster(order, 4, hints, &co);
+	cJSON_Delete(hints);
+	if (!c)
+		PW_FAIL("%s", errbuf);
+	ASSERT_TRUE(c != NULL, "compiles");
+	ok = co.neps > 0;
+	for (i = 0; i < co.neps; i++)
+		ok = ok && co.eps[i].ep_id <= PW_EP_ID_MAX;
+	pw_compiled_free(&co);
+	pw_cluster_free(c);
+	ASSERT_TRUE(ok, "every endpoint id within PW_EP_ID_MAX");
+	return true;
+}
+
 /*
  * A restarted agent sees the same objects in another order (and with a
  * hole where an object was deleted before the restart). With the hints of

@@ -13,8 +13,81 @@
 #define PW_CLUSTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include "compile.h"
+
+/*
+ * A hash index over an array kept elsewhere: a key's hash to the positions
+ * of the elements that have it; telling keys apart is the caller's (an eq
+ * callback). Open addressing, linear probing, at most half full. Arrays
+ * that remove by moving their last element into the hole tell the index
+ * with pw_hidx_move. Also used by agent/objset.c.
+ */
+struct pw_hidx {
+	__u32 *hash;
+	__u32 *pos; /* array position + 1; 0: empty */
+	__u32 cap;  /* 0 or a power of two */
+	__u32 n;
+};
+
+/* Endpoint ids a hint may carry: every pod in a cluster of 150,000 has
+ * one, and pw_compile sizes a table by the largest. */
+#define PW_EP_ID_MAX (1u << 22)
+
+#define PW_HASH_SEED 0xcbf29ce484222325ULL
+__u64 pw_hash_bytes(__u64 h, const void *p, size_t n);
+__u64 pw_hash_str(__u64 h, const char *s); /* with its terminator */
+/* The position of an element whose hash is @hash and which @eq accepts,
+ * or -1. */
+int pw_hidx_find(const struct pw_hidx *h, __u64 hash,
+		 bool (*eq)(const void *ctx, __u32 pos), const void *ctx);
+/* Room for @n entries, so that the adds up to it cannot fail. */
+int pw_hidx_reserve(struct pw_hidx *h, __u32 n);
+int pw_hidx_add(struct pw_hidx *h, __u64 hash, __u32 pos);
+void pw_hidx_del(struct pw_hidx *h, __u64 hash, __u32 pos);
+void pw_hidx_move(struct pw_hidx *h, __u64 hash, __u32 from, __u32 to);
+void pw_hidx_free(struct pw_hidx *h);
+
+/*
+ * The ids of one kind in use and the ids hinted to some key, as bitmaps
+ * from the kind's base (ids too far above it in a small hash set), so that
+ * the smallest free id is found without testing every candidate.
+ */
+struct pw_idset {
+	__u32 *v; /* 0: empty */
+	__u32 cap, n;
+};
+
+struct pw_idmap {
+	__u64 *used, *resv; /* bit i: id base + i */
+	__u32 nwords;
+	__u32 low; /* every word below is full */
+	struct pw_idset far_used, far_resv;
+};
+
+/* Array positions grouped by namespace, each group in no order. */
+struct pw_group {
+	char *ns;
+	__u32 *m;
+	int n, cap;
+	/* np_grp only: the policies that can admit an identity of ns (its
+	 * own and the global ones whose peers can see it), ascending; good
+	 * while cand_gen == the cluster's np_gen */
+	__u32 *cand;
+	int ncand;
+	__u64 cand_gen;
+};
+
+struct pw_groups {
+	struct pw_group *v;
+	int n;
+	struct pw_hidx idx; /* by namespace */
+};
+
+/* The members of @ns's group, ascending, in a new array *out (NULL when
+ * none); their number, or -ENOMEM. */
+int pw_group_sorted(const struct pw_groups *gs, const char *ns, __u32 **out);
 
 /* Pods that no selector and no named port can tell apart share one. */
 struct ident {
@@ -23,7 +96,8 @@ struct ident {
 	struct pw_labels labels;
 	struct pw_cport *ports; /* named ports only, sorted */
 	int nports;
-	int refs; /* pods */
+	int refs;      /* pods */
+	int grp, gpos; /* in ident_grp */
 };
 
 struct cidr_ident {
@@ -61,6 +135,8 @@ struct np_slot {
 	__u32 *targets; /* ep_ids of the pods it selects */
 	int ntargets;
 	__u64 targets_at; /* clock when targets were computed */
+	int grp, gpos;	  /* in np_grp */
+	int glpos;	  /* in np_global, or -1 */
 };
 
 /* A selecting policy as one pod's compile saw it. No padding: signatures
@@ -86,6 +162,7 @@ struct pod_slot {
 	bool cached;
 	struct sig *next; /* scratch: this compile's signature */
 	int nnext, capnext;
+	int grp, gpos; /* in pod_grp */
 };
 
 struct ns_gen {
@@ -131,6 +208,24 @@ struct pw_cluster {
 	__u64 clock;	/* stamps every change */
 	__u64 cidrs_at; /* clock of the last change to the CIDR set */
 	struct pw_id_hints hints[PW_HINT__MAX];
+	/* indexes, kept with the arrays above */
+	struct pw_hidx hint_idx[PW_HINT__MAX]; /* by key */
+	struct pw_idmap idmap[PW_HINT__MAX];
+	struct pw_hidx pod_idx;	  /* by (ns, name) */
+	struct pw_hidx np_idx;	  /* by (ns, name) */
+	struct pw_hidx slot_idx;  /* policies by slot */
+	struct pw_hidx ident_idx; /* by (ns, labels, ports) */
+	struct pw_hidx idnum_idx; /* identities by id */
+	struct pw_hidx cidr_idx;  /* by prefix */
+	struct pw_hidx ns_idx;	  /* namespaces by name */
+	struct pw_hidx gen_idx;	  /* gens by name */
+	int nids_high;		  /* identities with an id >= PW_ID_CIDR_BASE */
+	/* by namespace: what a selector without namespaceSelector can see */
+	struct pw_groups pod_grp, ident_grp, np_grp;
+	/* policies that can admit identities of other namespaces */
+	struct pw_group np_global;
+	__u64 np_gen; /* moves when a policy or namespace comes, goes or
+		       * changes */
 };
 
 /* cluster.c, for compile.c and explain.c */
@@ -153,10 +248,17 @@ char *pw_hint_key_name(const char *ns, const char *name);
 char *pw_hint_key_ident(const char *ns, const struct pw_labels *l,
 			const struct pw_cport *ports, int nports);
 char *pw_hint_key_cidr(const struct pw_cidr *c);
-/* The hinted id of @key if it is free, else the smallest id >= @base that
- * is neither used nor hinted to another key. */
-__u32 pw_hint_alloc(const struct pw_cluster *c, int kind, const char *key,
-		    __u32 base, bool (*used)(const struct pw_cluster *, __u32));
+/* The hinted id of @key if it is free, else the smallest id >= the kind's
+ * base (1 for pods and policies, PW_ID_FIRST_USER, PW_ID_CIDR_BASE) that
+ * is neither used nor hinted to another key; marked used. 0: no memory. */
+__u32 pw_hint_alloc(struct pw_cluster *c, int kind, const char *key);
+/* An id of @kind no longer in use. */
+void pw_id_release(struct pw_cluster *c, int kind, __u32 id);
+void pw_idmaps_free(struct pw_cluster *c);
+const struct np_slot *pw_np_by_slot(const struct pw_cluster *c, __u32 slot);
+/* Positions in c->pods and c->nss, or -1. */
+int pw_pod_index(const struct pw_cluster *c, const char *ns, const char *name);
+int pw_ns_index(const struct pw_cluster *c, const char *name);
 
 static inline __u32 pw_rule_id(__u32 slot, __u8 dir, int index)
 {

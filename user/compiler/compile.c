@@ -165,16 +165,6 @@ static int key_cmp(const void *a, const void *b)
 	return (x->rule_id > y->rule_id) - (x->rule_id < y->rule_id);
 }
 
-static const struct np_slot *np_by_slot(const struct pw_cluster *c, __u32 slot)
-{
-	int i;
-
-	for (i = 0; i < c->nnps; i++)
-		if (c->nps[i].slot == slot)
-			return &c->nps[i];
-	return NULL;
-}
-
 /* One pod's entries, from the policies in its new signature. */
 static int compile_pod(const struct pw_cluster *c, struct pod_slot *ps)
 {
@@ -182,7 +172,7 @@ static int compile_pod(const struct pw_cluster *c, struct pod_slot *ps)
 	int s, d, i, j, err = 0;
 
 	for (s = 0; !err && s < ps->nnext; s++) {
-		const struct np_slot *ns = np_by_slot(c, ps->next[s].slot);
+		const struct np_slot *ns = pw_np_by_slot(c, ps->next[s].slot);
 
 		for (d = 0; ns && !err && d < 2; d++) {
 			__u8 dir = d ? PW_DIR_EGRESS : PW_DIR_INGRESS;
@@ -254,21 +244,28 @@ static int sig_cmp(const void *a, const void *b)
 static int refresh_targets(struct pw_cluster *c, struct np_slot *ns)
 {
 	__u64 at = pw_ns_at(c, ns->np->ns);
-	int i, n = 0;
-	__u32 *v;
+	int i, n = 0, ncand;
+	__u32 *v, *cand;
 
 	if (ns->targets_at && ns->targets_at >= at && ns->targets_at >= ns->ver)
 		return 0;
-	v = malloc((c->npods ?: 1) * sizeof(*v));
-	if (!v)
+	/* the pods of its namespace, in the order of c->pods */
+	ncand = pw_group_sorted(&c->pod_grp, ns->np->ns, &cand);
+	if (ncand < 0)
+		return ncand;
+	v = malloc((ncand ?: 1) * sizeof(*v));
+	if (!v) {
+		free(cand);
 		return -ENOMEM;
-	for (i = 0; i < c->npods; i++) {
-		const struct pw_pod *pod = c->pods[i].pod;
+	}
+	for (i = 0; i < ncand; i++) {
+		const struct pw_pod *pod = c->pods[cand[i]].pod;
 
 		if (!strcmp(pod->ns, ns->np->ns) &&
 		    pw_selector_matches(&ns->np->pod_sel, &pod->labels))
-			v[n++] = c->pods[i].ep_id;
+			v[n++] = c->pods[cand[i]].ep_id;
 	}
+	free(cand);
 	free(ns->targets);
 	ns->targets = v;
 	ns->ntargets = n;
@@ -427,7 +424,7 @@ int pw_compile(struct pw_cluster *c, struct pw_compiled *out, char *err,
 		ep->identity = ps->identity;
 		for (j = 0; j < ps->nsig; j++) {
 			const struct np_slot *ns =
-				np_by_slot(c, ps->sig[j].slot);
+				pw_np_by_slot(c, ps->sig[j].slot);
 
 			if (ns && ns->np->ingress)
 				ep->flags |= PW_EP_F_INGRESS_ENFORCED;

@@ -122,13 +122,9 @@ cJSON *pw_cluster_describe(const struct pw_cluster *c, const char *what)
 const struct pw_labels *pw_cluster_pod_labels(const struct pw_cluster *c,
 					      const char *ns, const char *name)
 {
-	int i;
+	int i = pw_pod_index(c, ns, name);
 
-	for (i = 0; i < c->npods; i++)
-		if (!strcmp(c->pods[i].pod->ns, ns) &&
-		    !strcmp(c->pods[i].pod->name, name))
-			return &c->pods[i].pod->labels;
-	return NULL;
+	return i < 0 ? NULL : &c->pods[i].pod->labels;
 }
 
 int pw_cluster_policy_names(const struct pw_cluster *c,
@@ -158,10 +154,7 @@ int pw_cluster_cidr_ids(const struct pw_cluster *c,
 const struct pw_labels *pw_cluster_ns_labels(const struct pw_cluster *c,
 					     const char *ns)
 {
-	int i;
+	int i = pw_ns_index(c, ns);
 
-	for (i = 0; i < c->nnss; i++)
-		if (!strcmp(c->nss[i]->name, ns))
-			return &c->nss[i]->labels;
-	return NULL;
+	return i < 0 ? NULL : &c->nss[i]->labels;
 }

@@ -10,6 +10,8 @@
 #                      nft -f, and memory (program.csv, memory.csv)
 #   bench_compile      the compiler and sync alone, in-process (compile.md)
 #   bench_traffic.sh   real traffic (traffic_*.csv), if present
+#   bench_k8s.sh       Kubernetes mode: sync time, memory, events/s with a
+#                      simulated API server (k8s_scale.csv)
 #   bench_flowlog      the flow-log pipeline (flowlog.md), full mode only
 #
 # Numbers, never pass/fail: a part that fails is named on stderr and in
@@ -116,6 +118,10 @@ if [ -f "$HERE/bench_traffic.sh" ]; then
 	part bench_traffic env BUILD="$BUILD" bash "$HERE/bench_traffic.sh" \
 		--out "$OUT" $([ $QUICK = 1 ] && echo --quick)
 fi
+# Kubernetes mode at cluster size: a simulated API server's list and
+# watch stream of remote pods (150,000 in full mode)
+part bench_k8s env BUILD="$BUILD" bash "$HERE/bench_k8s.sh" --out "$OUT" \
+	$([ $QUICK = 1 ] && echo --quick)
 if ((!QUICK)) && [ -x "$BUILD/bench/bench_flowlog" ]; then
 	part bench_flowlog sh -c "cd / && '$BUILD/bench/bench_flowlog' \
 		>'$OUT/flowlog.md'"

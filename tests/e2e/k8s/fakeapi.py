@@ -32,6 +32,8 @@ deleted once done; write them elsewhere and rename them in):
   {"op":"patch","kind":K,"namespace":NS,"name":N,"patch":{...}}
                                             MODIFIED (JSON merge patch)
   {"op":"delete","kind":K,"namespace":NS,"name":N}   DELETED
+  {"op":"batch","changes":[cmd,...]}   the commands in order, at once
+                          (watches see them in one go: benchmarks)
   {"op":"bookmark"}       a BOOKMARK to each watch that asked for them
   {"op":"compact"[,"changes":[cmd,...]]}
                           the changes are made, then the history and list
@@ -51,6 +53,7 @@ port is written to DIR/port once the server listens.
 """
 import argparse
 import base64
+import bisect
 import copy
 import hashlib
 import http.server
@@ -161,6 +164,9 @@ class State:
                 self.change(path, "MODIFIED", merge_patch(o, cmd["patch"]))
             else:
                 self.change(path, "DELETED", o)
+        elif op == "batch":
+            for c in cmd.get("changes", []):
+                self.control(c)
         elif op == "bookmark":
             self.bookmarks += 1
             COND.notify_all()
@@ -276,10 +282,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         "parameter."))
             else:
                 rv, start = state.rv, ""
-                snap = [copy.deepcopy(o) for _, o in
-                        sorted(state.objs[path].items())]
+                # stored objects are never changed in place (change()
+                # stores copies): the snapshot shares them
+                snap = [o for _, o in sorted(state.objs[path].items())]
                 state.snapshots[(path, rv)] = snap
-        items = [o for o in snap if State.key(o) + "\0" > start]
+        # snap is in key order: the page starts past the token's key
+        items = snap[bisect.bisect_right(
+            snap, start, key=lambda o: State.key(o) + "\0"):]
         md = {"resourceVersion": str(rv)}
         if limit and len(items) > limit:
             last = State.key(items[limit - 1])
@@ -326,8 +335,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             gen, drop, marks_seen = state.gen, state.drop_gen, state.bookmarks
         while True:
             with COND:
-                for erv, p, typ, o in state.history:
-                    if erv > rv and p == path:
+                # the history is in rv order: from the first one past rv
+                first = bisect.bisect_right(state.history, rv,
+                                            key=lambda h: h[0])
+                for erv, p, typ, o in state.history[first:]:
+                    if p == path:
                         pending.append((typ, o))
                         rv = erv
                 if not pending:

@@ -478,6 +478,25 @@ agent_stop() {
 	AGENT_PID=
 }
 
+# agent_reconcile: SIGHUP (every source read afresh), then a bounded wait
+# (5 s) until the agent has reconciled once more.
+agent_reconcile() {
+	local before i
+
+	before=$(agent_reconciles) || return 1
+	kill -HUP "$AGENT_PID" || return 1
+	for ((i = 0; i < 50; i++)); do
+		sleep 0.1
+		[ "$(agent_reconciles)" -gt "$before" ] 2>/dev/null && return 0
+	done
+	return 1
+}
+
+agent_reconciles() {
+	pw status -o json 2>/dev/null | "$PY" -c \
+		'import json,sys; print(json.load(sys.stdin)["reconciles"])'
+}
+
 # pw ARGS...: the podwall CLI against this run's agent.
 pw() {
 	"$PWCLI" --socket "${PW_SOCK:-$E2E_TMP/pw.sock}" "$@"

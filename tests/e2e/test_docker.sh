@@ -36,6 +36,8 @@
 #                         admits its address on port 80; then the shipped
 #                         policy/docker/published-port.yaml admits the
 #                         world but still no other container.
+#   docker/copied/*       a container that copies db's address takes
+#                         neither db's veth nor its policy.
 #   docker/multinet/*     a container on two bridges is a pod per network.
 #   docker/teardown-*     nothing of dockerd is left (processes, mounts,
 #                         cgroups, folders).
@@ -619,6 +621,37 @@ web-to-db ok
 EOF
 
 diag newip
+
+# --------------------------------------- an address copied, not taken
+# Thief_1 puts db's address on its own eth0 as well (a container with
+# NET_ADMIN could). The agent binds each container to the veth into its
+# sandbox (the daemon's SandboxKey), so db keeps its veth and its policy:
+# client still cannot reach it, web still can.
+nsenter --net="/proc/${CPID[Thief_1]}/ns/net" ip addr add "${CIP[db]}/32" dev eth0
+check docker/copied/reconciled "no reconcile after SIGHUP" agent_reconcile
+cat >"$E2E_TMP/copied.cells" <<EOF
+client-to-db client db 5432
+web-to-db web db 5432
+EOF
+probe_lines "$E2E_TMP/copied.out" 1 <"$E2E_TMP/copied.cells"
+while read -r key w; do
+	got=$(outcome "$E2E_TMP/copied.out" "$key")
+	check "docker/copied/$key" "want $w, got ${got:-nothing}" test "$got" = "$w"
+done <<EOF
+client-to-db drop
+web-to-db ok
+EOF
+eps_json "$E2E_TMP/eps.json"
+"$PY" - "$E2E_TMP/eps.json" <<'EOF'
+import json, sys
+o = json.load(open(sys.argv[1]))
+items = o["items"] if isinstance(o, dict) else o
+e = [x for x in items if x.get("namespace") == "docker" and x.get("pod") == "db"]
+sys.exit(0 if len(e) == 1 and e[0].get("interface") else 1)
+EOF
+status docker/copied/db-still-bound $? "db has no veth: $(tr -d '\n\t' <"$E2E_TMP/eps.json" | head -c 600)"
+nsenter --net="/proc/${CPID[Thief_1]}/ns/net" ip addr del "${CIP[db]}/32" dev eth0
+diag copied
 
 # ------------------------------- network disconnect and connect (pwnet)
 old=${CIP[n-client]}

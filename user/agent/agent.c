@@ -90,6 +90,8 @@ static int event_cb(const struct pw_flow_event *ev, void *arg)
 	return 0;
 }
 
+static const char *pod_netns(void *ctx, const char *ns, const char *name);
+
 int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 {
 	struct pw_agent *a = calloc(1, sizeof(*a));
@@ -98,6 +100,8 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	if (!a)
 		return -ENOMEM;
 	a->o = *o;
+	a->hints.netns = pod_netns;
+	a->hints.ctx = a;
 	if (asprintf(&a->applied_dir, "%s/applied", o->state_dir) < 0)
 		a->applied_dir = NULL;
 	if (asprintf(&a->ids_path, "%s/ids.json", o->state_dir) < 0)
@@ -200,6 +204,7 @@ void pw_agent_free(struct pw_agent *a)
 	pw_dp_close(a->dp);
 	if (a->have_co)
 		pw_compiled_free(&a->co);
+	pw_nsid_cache_free(a->hints.cache);
 	free(a->attached);
 	free(a->applied_dir);
 	free(a->ids_path);
@@ -364,6 +369,23 @@ static bool cni_has_pod(const struct pw_agent *a, const char *ns,
 	return false;
 }
 
+/* The first source that knows where the pod runs. */
+static const char *pod_netns(void *ctx, const char *ns, const char *name)
+{
+	struct pw_agent *a = ctx;
+	const char *path;
+	int i;
+
+	for (i = 0; i < a->nsrc; i++) {
+		if (!a->src[i]->netns)
+			continue;
+		path = a->src[i]->netns(a->src[i], ns, name);
+		if (path)
+			return path;
+	}
+	return NULL;
+}
+
 int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 {
 	struct pw_binding *binds = calloc(PW_BINDS_MAX, sizeof(*binds));
@@ -397,7 +419,7 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 	if (ret)
 		goto out;
 	a->last_compile_ms = now_ms() - t0;
-	ret = pw_podlink_bind(&co, binds, &nb, PW_BINDS_MAX);
+	ret = pw_podlink_bind(&co, &a->hints, binds, &nb, PW_BINDS_MAX);
 	if (ret) {
 		snprintf(err, errlen, "bind pods to veths: %s", strerror(-ret));
 		pw_compiled_free(&co);

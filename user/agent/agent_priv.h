@@ -8,6 +8,7 @@
 #include "compile.h"
 #include "flowlog.h"
 #include "objset.h"
+#include "podlink.h"
 #include "source.h"
 #include "source_cni.h"
 #include "source_docker.h"
@@ -41,7 +42,8 @@ struct pw_agent {
 	bool have_co;
 	struct pw_binding binds[PW_BINDS_MAX];
 	int nbinds;
-	char last_error[PW_ERR_LEN]; /* the last failure, kept */
+	struct pw_podlink_hints hints; /* where the sources say pods run */
+	char last_error[PW_ERR_LEN];   /* the last failure, kept */
 	time_t last_error_at;
 	bool last_ok;		       /* the last reconcile went through */
 	char source_error[PW_ERR_LEN]; /* a source that could not be read */

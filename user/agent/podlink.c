@@ -7,14 +7,18 @@
  * socket with NETLINK_GET_STRICT_CHK.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
+#include <sys/stat.h>
 #include "log.h"
 #include "podlink.h"
 
@@ -235,8 +239,10 @@ static int scan_once(struct pw_podlink **out, int *n)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < sc.n; i++)
+	for (i = 0; i < sc.n; i++) {
 		sc.out[i].ifindex = sc.v[i].ifindex;
+		sc.out[i].nsid = sc.v[i].nsid;
+	}
 	/* each peer namespace once */
 	for (i = 0; i < sc.n; i++) {
 		for (j = 0; j < i; j++)
@@ -282,9 +288,200 @@ int pw_podlink_scan(struct pw_podlink **out, int *n)
 }
 
 /*
- * Bind every compiled pod whose address sits on the far side of one of
- * this namespace's veths to that veth. An address found behind two veths
- * binds neither: one of them is lying.
+ * A namespace's id as this one numbers it, from its nsfs path. The ids of
+ * namespaces our veths lead to exist already: the link dump assigned them.
+ * Kept between calls by path, and trusted while the path still names the
+ * same namespace (an nsfs mount holds it alive, so its id cannot change).
+ */
+struct nsid_ent {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	__s32 nsid;
+};
+
+struct pw_nsid_cache {
+	struct nsid_ent *v; /* sorted by path */
+	int n;
+};
+
+void pw_nsid_cache_free(struct pw_nsid_cache *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].path);
+	free(c->v);
+	free(c);
+}
+
+static int nsid_ent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nsid_ent *)a)->path,
+		      ((const struct nsid_ent *)b)->path);
+}
+
+static int nsid_attr(const struct nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == NETNSA_NSID &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		*(__s32 *)data = (__s32)mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWNSID)
+		mnl_attr_parse(nlh, sizeof(struct rtgenmsg), nsid_attr, data);
+	return MNL_CB_OK;
+}
+
+static int nsid_ask(struct mnl_socket *nl, int fd, __s32 *nsid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned int seq = time(NULL), portid = mnl_socket_get_portid(nl);
+	struct rtgenmsg *g;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETNSID;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, fd);
+	*nsid = -1;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (ret < 0)
+		return -errno;
+	ret = mnl_cb_run(buf, ret, seq, portid, nsid_cb, nsid);
+	return ret < 0 ? -errno : 0;
+}
+
+struct nsid_ctx {
+	struct pw_nsid_cache *old;
+	struct pw_nsid_cache now; /* what this call found, becomes the cache */
+	int cap;
+	struct mnl_socket *nl;
+};
+
+/* 0 and *nsid (-1: no veth of ours leads there, yet), or -errno when the
+ * path cannot be read from here: the caller falls back to addresses. */
+static int nsid_lookup(struct nsid_ctx *nc, const char *path, __s32 *nsid)
+{
+	struct nsid_ent key = {.path = (char *)path}, *e, *v;
+	struct stat st;
+	int fd, err;
+
+	if (stat(path, &st))
+		return -errno;
+	/* an nsfs file is a regular one; never block on a FIFO put there */
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	e = nc->old && nc->old->n ? bsearch(&key, nc->old->v, nc->old->n,
+					    sizeof(*e), nsid_ent_cmp)
+				  : NULL;
+	if (e && e->dev == st.st_dev && e->ino == st.st_ino) {
+		*nsid = e->nsid;
+	} else {
+		if (!nc->nl) {
+			nc->nl = mnl_socket_open(NETLINK_ROUTE);
+			if (!nc->nl)
+				return -errno;
+			if (mnl_socket_bind(nc->nl, 0, MNL_SOCKET_AUTOPID) <
+			    0) {
+				err = -errno;
+				mnl_socket_close(nc->nl);
+				nc->nl = NULL;
+				return err;
+			}
+		}
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		err = nsid_ask(nc->nl, fd, nsid);
+		close(fd);
+		if (err)
+			return err;
+	}
+	/* Not kept without an id: one is given once a veth leads there. */
+	if (*nsid < 0)
+		return 0;
+	/* into this call's set; sorted once at the end */
+	if (nc->now.n == nc->cap) {
+		int cap = nc->cap ? nc->cap * 2 : 16;
+
+		v = realloc(nc->now.v, cap * sizeof(*v));
+		if (!v)
+			return 0; /* not kept: asked again next time */
+		nc->now.v = v;
+		nc->cap = cap;
+	}
+	v = nc->now.v;
+	key.path = strdup(path);
+	if (!key.path)
+		return 0;
+	key.dev = st.st_dev;
+	key.ino = st.st_ino;
+	key.nsid = *nsid;
+	v[nc->now.n++] = key;
+	return 0;
+}
+
+static bool holds(const struct pw_podlink *pl, const struct pw_out_ep *ep)
+{
+	int k;
+
+	for (k = 0; k < pl->naddrs; k++)
+		if (((ep->flags & PW_EP_F_HAS_IP4) &&
+		     !memcmp(pl->addrs[k], ep->ip4, 16)) ||
+		    ((ep->flags & PW_EP_F_HAS_IP6) &&
+		     !memcmp(pl->addrs[k], ep->ip6, 16)))
+			return true;
+	return false;
+}
+
+/*
+ * The veth for @ep: with its namespace known (@nsid >= 0), the one veth
+ * leading there, or of several the one that holds its address; otherwise
+ * the one veth whose far side holds its address. -1 for none, with *hits
+ * the number of candidates that matched.
+ */
+static int find_veth(const struct pw_podlink *pl, int npl,
+		     const struct pw_out_ep *ep, bool by_ns, __s32 nsid,
+		     int *hits)
+{
+	int j, in_ns = 0, last_ns = -1, found = -1;
+
+	*hits = 0;
+	for (j = 0; j < npl; j++) {
+		if (by_ns) {
+			if (pl[j].nsid != nsid)
+				continue;
+			in_ns++;
+			last_ns = j;
+		}
+		if (holds(&pl[j], ep)) {
+			(*hits)++;
+			found = j;
+		}
+	}
+	/* the pod's one veth, whatever addresses it shows now: a pod that
+	 * drops its address stays bound, and its packets stay judged */
+	if (by_ns && in_ns == 1) {
+		*hits = 1;
+		return last_ns;
+	}
+	return *hits == 1 ? found : -1;
+}
+
+/*
+ * Bind every compiled pod to its veth. A pod with two veths, or a veth
+ * with two pods, binds neither: which one is right would be a guess.
  */
 struct by_ifindex {
 	__u32 ifindex;
@@ -298,12 +495,13 @@ static int by_ifindex_cmp(const void *a, const void *b)
 	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
-int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
-		    int *nb, int max)
+int pw_podlink_bind(const struct pw_compiled *co, struct pw_podlink_hints *h,
+		    struct pw_binding *binds, int *nb, int max)
 {
+	struct nsid_ctx nc = {.old = h ? h->cache : NULL};
 	struct by_ifindex *ord;
 	struct pw_podlink *pl;
-	int i, j, k, npl, err, first = *nb;
+	int i, k, npl, err, first = *nb;
 	bool *dup;
 
 	err = pw_podlink_scan(&pl, &npl);
@@ -313,30 +511,33 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 	}
 	for (i = 0; i < co->neps; i++) {
 		const struct pw_out_ep *ep = &co->eps[i];
-		int found = -1, hits = 0;
+		const char *path = NULL;
+		__s32 nsid = -1;
+		bool by_ns = false;
+		int found, hits;
 
-		for (j = 0; j < npl; j++) {
-			for (k = 0; k < pl[j].naddrs; k++) {
-				if (((ep->flags & PW_EP_F_HAS_IP4) &&
-				     !memcmp(pl[j].addrs[k], ep->ip4, 16)) ||
-				    ((ep->flags & PW_EP_F_HAS_IP6) &&
-				     !memcmp(pl[j].addrs[k], ep->ip6, 16))) {
-					if (found != j)
-						hits++;
-					found = j;
-				}
-			}
+		if (h && h->netns)
+			path = h->netns(h->ctx, ep->ns, ep->name);
+		if (path) {
+			err = nsid_lookup(&nc, path, &nsid);
+			if (err)
+				pr_debug("podlink: %s/%s: netns %s: %s; by "
+					 "address\n",
+					 ep->ns, ep->name, path,
+					 strerror(-err));
+			by_ns = !err;
 		}
+		found = find_veth(pl, npl, ep, by_ns, nsid, &hits);
 		if (hits > 1)
 			pr_warn("podlink: %s/%s's address is behind %d "
-				"veths;"
-				" not binding it\n",
-				ep->ns, ep->name, hits);
-		if (hits != 1)
+				"veths%s; not binding it\n",
+				ep->ns, ep->name, hits,
+				by_ns ? " into its namespace" : "");
+		if (found < 0)
 			continue;
 		if (*nb == max) {
-			free(pl);
-			return -E2BIG;
+			err = -E2BIG;
+			goto out;
 		}
 		memset(&binds[*nb], 0, sizeof(binds[*nb]));
 		binds[*nb].ns = ep->ns;
@@ -348,7 +549,6 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		binds[*nb].has_ll6 = pl[found].has_ll6;
 		(*nb)++;
 	}
-	free(pl);
 	/* two pods behind one veth: neither is bound (the endpoint entry is
 	 * per veth; which pod it stood for would be a guess). Sorted by
 	 * ifindex, so that thousands of pods cost n log n, not n^2. */
@@ -357,7 +557,8 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 	if (!dup || !ord) {
 		free(dup);
 		free(ord);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto out;
 	}
 	for (i = first; i < *nb; i++)
 		ord[i - first] =
@@ -378,7 +579,35 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 	}
 	*nb = k;
 	free(dup);
-	return 0;
+	err = 0;
+out:
+	free(pl);
+	if (nc.nl)
+		mnl_socket_close(nc.nl);
+	/* what this call found replaces the cache: paths gone drop out */
+	if (nc.now.n)
+		qsort(nc.now.v, nc.now.n, sizeof(*nc.now.v), nsid_ent_cmp);
+	for (i = k = 0; i < nc.now.n; i++) {
+		if (k && !strcmp(nc.now.v[k - 1].path, nc.now.v[i].path)) {
+			free(nc.now.v[i].path);
+			continue;
+		}
+		nc.now.v[k++] = nc.now.v[i];
+	}
+	nc.now.n = k;
+	if (h && !err && !h->cache)
+		h->cache = calloc(1, sizeof(*h->cache));
+	if (h && !err && h->cache) {
+		for (i = 0; i < h->cache->n; i++)
+			free(h->cache->v[i].path);
+		free(h->cache->v);
+		*h->cache = nc.now;
+	} else {
+		for (i = 0; i < nc.now.n; i++)
+			free(nc.now.v[i].path);
+		free(nc.now.v);
+	}
+	return err;
 }
 
 int pw_podlink_fill_ll6(struct pw_binding *binds, int nb)

@@ -21,7 +21,23 @@ struct pw_podlink {
 	__u8 addrs[PW_PODLINK_ADDRS_MAX][16]; /* IPv4-mapped for IPv4 */
 	__u8 ll6[16]; /* the peer's IPv6 link-local address */
 	bool has_ll6;
+	__s32 nsid; /* the peer's namespace, as this one numbers it */
 };
+
+/*
+ * What a source knows of where a pod runs: its network namespace as an
+ * nsfs path (the CNI plugin's netns, Docker's sandbox key), or NULL.
+ * Binding then looks only at the veths that lead there, so another pod
+ * that copies the pod's address onto its own interface takes nothing.
+ */
+struct pw_podlink_hints {
+	const char *(*netns)(void *ctx, const char *ns, const char *name);
+	void *ctx;
+	/* the namespace ids found last time, kept by the caller */
+	struct pw_nsid_cache *cache;
+};
+
+void pw_nsid_cache_free(struct pw_nsid_cache *c);
 
 /*
  * Every veth in the current network namespace whose peer lives in another
@@ -31,12 +47,14 @@ struct pw_podlink {
 int pw_podlink_scan(struct pw_podlink **out, int *n);
 
 /*
- * Bind every compiled pod whose address is on the far side of one of this
- * namespace's veths to that veth, with the peer's MAC for anti-spoofing;
- * appends to binds[*nb .. max). An address behind two veths binds neither.
+ * Bind every compiled pod to the veth that leads to it, with the peer's
+ * MAC for anti-spoofing; appends to binds[*nb .. max). A pod whose
+ * namespace @h knows binds to the veth into that namespace (by address if
+ * it has several); any other pod to the veth whose far side holds its
+ * address. An address behind two veths binds neither. @h may be NULL.
  */
-int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
-		    int *nb, int max);
+int pw_podlink_bind(const struct pw_compiled *co, struct pw_podlink_hints *h,
+		    struct pw_binding *binds, int *nb, int max);
 
 /* Bindings made by name: the link-local address of each one's peer, read
  * from the interface as pw_podlink_bind does. */

@@ -40,3 +40,80 @@ int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine)
 	mine->n = 0;
 	return 0;
 }
+
+int pw_netns_index_add(struct pw_netns_index *x, const char *ns,
+		       const char *name, const char *path)
+{
+	struct pw_netns_ent *e;
+
+	/* an nsfs path is absolute; anything else is not one */
+	if (!ns || !name || !path || path[0] != '/')
+		return -EINVAL;
+	if (x->n == x->cap) {
+		int cap = x->cap ? x->cap * 2 : 16;
+
+		e = realloc(x->v, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		x->v = e;
+		x->cap = cap;
+	}
+	e = &x->v[x->n];
+	e->ns = strdup(ns);
+	e->name = strdup(name);
+	e->path = strdup(path);
+	if (!e->ns || !e->name || !e->path) {
+		free(e->ns);
+		free(e->name);
+		free(e->path);
+		return -ENOMEM;
+	}
+	e->seq = x->n++;
+	x->sorted = false;
+	return 0;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct pw_netns_ent *x = a, *y = b;
+
+	return strcmp(x->ns, y->ns) ?: strcmp(x->name, y->name);
+}
+
+static int ent_seq_cmp(const void *a, const void *b)
+{
+	const struct pw_netns_ent *x = a, *y = b;
+
+	return ent_cmp(a, b) ?: (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+const char *pw_netns_index_find(struct pw_netns_index *x, const char *ns,
+				const char *name)
+{
+	struct pw_netns_ent key = {.ns = (char *)ns, .name = (char *)name};
+	const struct pw_netns_ent *e;
+
+	if (!x->n)
+		return NULL;
+	if (!x->sorted) {
+		qsort(x->v, x->n, sizeof(*x->v), ent_seq_cmp);
+		x->sorted = true;
+	}
+	e = bsearch(&key, x->v, x->n, sizeof(*x->v), ent_cmp);
+	while (e && e + 1 < x->v + x->n && !ent_cmp(e, e + 1))
+		e++;
+	return e ? e->path : NULL;
+}
+
+void pw_netns_index_clear(struct pw_netns_index *x)
+{
+	int i;
+
+	for (i = 0; i < x->n; i++) {
+		free(x->v[i].ns);
+		free(x->v[i].name);
+		free(x->v[i].path);
+	}
+	free(x->v);
+	memset(x, 0, sizeof(*x));
+}

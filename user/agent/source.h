@@ -12,6 +12,7 @@
 #ifndef PW_SOURCE_H
 #define PW_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "manifest.h"
@@ -38,7 +39,32 @@ struct pw_source {
 	void (*refresh)(struct pw_source *s);
 	/* Optional: what `podwall status` shows of it, into @out. */
 	void (*status)(const struct pw_source *s, cJSON *out);
+	/* Optional, for a source that knows where a pod runs: the nsfs path
+	 * of pod @ns/@name's network namespace, or NULL. Binding trusts it
+	 * over addresses, which a pod can copy (podlink.h). */
+	const char *(*netns)(struct pw_source *s, const char *ns,
+			     const char *name);
 };
+
+/* Pods' namespace paths by name, for a source's netns(). */
+struct pw_netns_ent {
+	char *ns;
+	char *name;
+	char *path;
+	int seq; /* of two for one pod, the later one counts */
+};
+
+struct pw_netns_index {
+	struct pw_netns_ent *v;
+	int n, cap;
+	bool sorted;
+};
+
+int pw_netns_index_add(struct pw_netns_index *x, const char *ns,
+		       const char *name, const char *path);
+const char *pw_netns_index_find(struct pw_netns_index *x, const char *ns,
+				const char *name);
+void pw_netns_index_clear(struct pw_netns_index *x);
 
 /* One Pod, in @mine, for a source that knows where a pod is: a Pod that
  * an earlier source gave (a manifest) gets its addresses, otherwise it

@@ -13,10 +13,11 @@
 
 struct pw_src_cni {
 	struct pw_source base;
-	char *state; /* the state folder */
-	char *dir;   /* <state>/cni */
-	cJSON *recs; /* array, in the order added */
-	__u64 seq;   /* orders records across restarts */
+	char *state;		     /* the state folder */
+	char *dir;		     /* <state>/cni */
+	cJSON *recs;		     /* array, in the order added */
+	__u64 seq;		     /* orders records across restarts */
+	struct pw_netns_index netns; /* of the last collect */
 };
 
 /* The CNI spec's container id: alphanumerics first, then also _ . - */
@@ -376,10 +377,16 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 	const cJSON *r;
 	int ret = 0;
 
+	pw_netns_index_clear(&s->netns);
 	cJSON_ArrayForEach(r, s->recs)
 	{
 		struct pw_objects mine = {};
 		int e;
+
+		/* the runtime's netns path; one it gave relative, or none, is
+		 * left out: that pod is bound by its address */
+		pw_netns_index_add(&s->netns, str(r, "namespace"),
+				   str(r, "pod"), str(r, "netns"));
 
 		e = pod_objects(r, &mine, err, errlen);
 		if (e) {
@@ -396,10 +403,19 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 	return ret;
 }
 
+static const char *src_netns(struct pw_source *base, const char *ns,
+			     const char *name)
+{
+	struct pw_src_cni *s = (struct pw_src_cni *)base;
+
+	return pw_netns_index_find(&s->netns, ns, name);
+}
+
 static void src_free(struct pw_source *base)
 {
 	struct pw_src_cni *s = (struct pw_src_cni *)base;
 
+	pw_netns_index_clear(&s->netns);
 	cJSON_Delete(s->recs);
 	free(s->dir);
 	free(s->state);
@@ -424,6 +440,7 @@ int pw_src_cni_new(const char *state_dir, struct pw_src_cni **out)
 	s->base.name = "cni";
 	s->base.collect = collect;
 	s->base.free = src_free;
+	s->base.netns = src_netns;
 	if ((mkdir(state_dir, 0700) && errno != EEXIST) ||
 	    (mkdir(s->dir, 0700) && errno != EEXIST)) {
 		err = -errno;

@@ -25,6 +25,7 @@ struct pw_src_docker {
 	bool stale;
 	char err[PW_ERR_LEN]; /* why the last read failed, or "" */
 	struct pw_docker_events *ev;
+	struct pw_netns_index netns; /* of @last */
 	long long next_try; /* monotonic ms: reconnect, or read again */
 	int backoff;	    /* ms */
 };
@@ -172,7 +173,8 @@ static void net_pod_name(const char *name, const char *net, int k, char *out,
 	snprintf(out, outlen, "%.*s.%s", (int)n, name, label);
 }
 
-static cJSON *make_pod(const char *ns, const char *name, const cJSON *labels)
+static cJSON *make_pod(const char *ns, const char *name, const cJSON *labels,
+		       const char *sandbox)
 {
 	cJSON *pod = cJSON_CreateObject(), *md;
 
@@ -182,6 +184,12 @@ static cJSON *make_pod(const char *ns, const char *name, const cJSON *labels)
 	cJSON_AddStringToObject(md, "namespace", ns);
 	cJSON_AddStringToObject(md, "name", name);
 	cJSON_AddItemToObject(md, "labels", cJSON_Duplicate(labels, true));
+	/* where the container's network namespace is, for binding (the
+	 * source reads it back from its own Pods, never from a manifest) */
+	if (sandbox && sandbox[0] == '/')
+		cJSON_AddStringToObject(
+			cJSON_AddObjectToObject(md, "annotations"),
+			PW_DOCKER_NETNS_ANNOTATION, sandbox);
 	cJSON_AddArrayToObject(cJSON_AddObjectToObject(pod, "status"),
 			       "podIPs");
 	return pod;
@@ -206,9 +214,10 @@ cJSON *pw_docker_pods(const cJSON *c, const cJSON *nets, const char *default_ns)
 {
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(c, "Config");
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(cfg, "Labels");
-	const cJSON *cnets = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(c, "NetworkSettings"),
-		"Networks");
+	const cJSON *nset =
+		cJSON_GetObjectItemCaseSensitive(c, "NetworkSettings");
+	const cJSON *cnets = cJSON_GetObjectItemCaseSensitive(nset, "Networks");
+	const char *sandbox = str(nset, "SandboxKey");
 	const char *id = str(c, "Id"), *cname = str(c, "Name"), *proj;
 	const cJSON *l, *n;
 	char name[254], pname[254], ns[64];
@@ -274,7 +283,7 @@ cJSON *pw_docker_pods(const cJSON *c, const cJSON *nets, const char *default_ns)
 		} else {
 			snprintf(pname, sizeof(pname), "%s", name);
 		}
-		pod = make_pod(ns, pname, lab);
+		pod = make_pod(ns, pname, lab, sandbox);
 		/* policies may select by network */
 		snprintf(key, sizeof(key), PW_DOCKER_NET_LABEL "%s", n->string);
 		if (pw_valid_label_key(key))
@@ -462,8 +471,15 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 		snprintf(err, errlen, "%s", s->err);
 		ret = -EAGAIN;
 	}
+	pw_netns_index_clear(&s->netns);
 	cJSON_ArrayForEach(pod, s->last)
 	{
+		const cJSON *md = cJSON_GetObjectItem(pod, "metadata");
+
+		pw_netns_index_add(&s->netns, str(md, "namespace"),
+				   str(md, "name"),
+				   str(cJSON_GetObjectItem(md, "annotations"),
+				       PW_DOCKER_NETNS_ANNOTATION));
 		r = add_pod(pod, objs, e, sizeof(e));
 		if (r == -ENOMEM)
 			return r;
@@ -617,11 +633,20 @@ static void src_refresh(struct pw_source *base)
 	pw_src_docker_refresh((struct pw_src_docker *)base);
 }
 
+static const char *src_netns(struct pw_source *base, const char *ns,
+			     const char *name)
+{
+	struct pw_src_docker *s = (struct pw_src_docker *)base;
+
+	return pw_netns_index_find(&s->netns, ns, name);
+}
+
 static void src_free(struct pw_source *base)
 {
 	struct pw_src_docker *s = (struct pw_src_docker *)base;
 
 	pw_docker_events_close(s->ev);
+	pw_netns_index_clear(&s->netns);
 	cJSON_Delete(s->last);
 	free(s->cache);
 	free(s->sock);
@@ -644,6 +669,7 @@ int pw_src_docker_new(const char *sock, const char *default_ns,
 	s->base.poll = src_poll;
 	s->base.refresh = src_refresh;
 	s->base.status = src_status;
+	s->base.netns = src_netns;
 	s->stale = true;
 	s->sock = strdup(sock ?: PW_DOCKER_SOCK);
 	s->ns = strdup(default_ns ?: "docker");

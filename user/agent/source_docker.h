@@ -42,7 +42,9 @@
 #include <cjson/cJSON.h>
 #include "source.h"
 
-#define PW_DOCKER_NET_LABEL "network.podwall.io/"
+#define PW_DOCKER_NET_LABEL	   "network.podwall.io/"
+/* on the Pods it makes: the container's sandbox (network namespace) */
+#define PW_DOCKER_NETNS_ANNOTATION "podwall.io/netns"
 
 struct pw_src_docker;
 

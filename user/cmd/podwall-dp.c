@@ -849,7 +849,7 @@ static int do_sync(int argc, char **argv)
 		goto out;
 	}
 	if (by_ip) {
-		ret = pw_podlink_bind(&co, binds, &nb, SYNC_BINDS_MAX);
+		ret = pw_podlink_bind(&co, NULL, binds, &nb, SYNC_BINDS_MAX);
 		if (ret)
 			goto out;
 	}

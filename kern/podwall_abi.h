@@ -99,6 +99,9 @@ enum pw_endpoint_flags {
 	PW_EP_F_EGRESS_ENFORCED = 1U << 4,
 	PW_EP_F_AUDIT = 1U << 5,   /* log would-be policy drops, pass them */
 	PW_EP_F_HAS_LL6 = 1U << 6, /* ll6 holds the pod's IPv6 link-local */
+	/* traffic with the node (PW_ID_HOST) passes whatever the policy:
+	 * Kubernetes admits a pod's own node, for the kubelet's probes */
+	PW_EP_F_NODE_OPEN = 1U << 7,
 };
 
 struct pw_endpoint {

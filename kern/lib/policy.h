@@ -74,6 +74,8 @@ static __always_inline int pol_judge(const struct pw_endpoint *ep, __u8 dir,
 	*rule = PW_RULE_DEFAULT;
 	if (!pol_enforced(ep, dir))
 		return 1;
+	if (peer.id == PW_ID_HOST && (ep->flags & PW_EP_F_NODE_OPEN))
+		return 1;
 	if (pol_lookup_id(ep->pol_id, peer.id, dir, proto, dport, rule))
 		return 1;
 	/* ipBlock: a pod inside a referenced CIDR is judged by both */

@@ -106,7 +106,8 @@ print(json.dumps(out))'
 }
 
 # mapq SNAPSHOT EXPR: print a Python expression over a snapshot from
-# maps(): n(map) entries, has_ip(a) in pw_ipcache, ep_of(a) its
+# maps(): n(map) entries, n_peers() pw_ipcache's but the node's own,
+# has_ip(a) in pw_ipcache, ep_of(a) its
 # pw_endpoints values, pol(pol_id) its pw_policy entries.
 mapq() {
 	"$PY" -c '
@@ -123,6 +124,9 @@ def ep_of(a):
             if e["value"]["ip4"][12:] == ip(a)]
 def pol(pid):
     return [e for e in m["pw_policy"] if e["key"]["pol_id"] == pid]
+def n_peers():
+    # ipcache entries but the node's own addresses (the host identity, 2)
+    return len([e for e in m["pw_ipcache"] if e["value"]["id"] != 2])
 print(eval(sys.argv[2]))' "$1" "$2"
 }
 
@@ -393,7 +397,7 @@ after=$(maps) || after=
 check cni/agent-down/restart-maps-hold-nothing-for-b \
 	"after restart (endpoints, ipcache, policy, b's address, b's rules): $(mapq "$after" "(n('pw_endpoints'), n('pw_ipcache'), n('pw_policy'), has_ip('$bip'), len(pol($bpol)))")" \
 	maptrue "$after" "not has_ip('$bip') and not ep_of('$bip') and not pol($bpol)
-    and n('pw_endpoints') == 1 and n('pw_ipcache') == 1"
+    and n('pw_endpoints') == 1 and n_peers() == 1"
 
 # -------------------------------------- an address on no veth of the node
 ahif=$(host_if a)

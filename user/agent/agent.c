@@ -13,6 +13,7 @@
 #include "flowlog.h"
 #include "log.h"
 #include "names.h"
+#include "nodeaddr.h"
 #include "podlink.h"
 
 static double now_ms(void)
@@ -102,6 +103,8 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	a->o = *o;
 	a->hints.netns = pod_netns;
 	a->hints.ctx = a;
+	a->node_open = o->node_traffic == PW_NODE_ALLOW ||
+		       (o->node_traffic == PW_NODE_DEFAULT && !o->docker_sock);
 	if (asprintf(&a->applied_dir, "%s/applied", o->state_dir) < 0)
 		a->applied_dir = NULL;
 	if (asprintf(&a->ids_path, "%s/ids.json", o->state_dir) < 0)
@@ -369,6 +372,27 @@ static bool cni_has_pod(const struct pw_agent *a, const char *ns,
 	return false;
 }
 
+/* The node's addresses into the cluster; on a failed read the last ones
+ * stay. */
+static void node_update(struct pw_agent *a)
+{
+	__u8(*v)[16];
+	int n, err;
+
+	err = pw_node_addrs(&v, &n);
+	if (err) {
+		pr_warn("node addresses: %s; keeping the last %d\n",
+			strerror(-err), a->nnode);
+		return;
+	}
+	err = pw_cluster_set_node(a->cluster, (const __u8(*)[16])v, n);
+	if (err)
+		pr_warn("node addresses: %s\n", strerror(-err));
+	else
+		a->nnode = n;
+	free(v);
+}
+
 /* The first source that knows where the pod runs. */
 static const char *pod_netns(void *ctx, const char *ns, const char *name)
 {
@@ -415,6 +439,7 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "apply objects: %s", strerror(-ret));
 		goto out;
 	}
+	node_update(a);
 	ret = pw_compile(a->cluster, &co, err, errlen);
 	if (ret)
 		goto out;
@@ -449,6 +474,7 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 	}
 	for (i = 0; i < nb; i++) {
 		binds[i].audit = audit_mode(a, &binds[i]);
+		binds[i].node_open = a->node_open;
 		ret = attach(a, binds[i].ifindex);
 		if (ret) {
 			snprintf(err, errlen,

@@ -37,6 +37,15 @@ struct pw_agent_opts {
 	 * node's name, which tells its pods from remote ones */
 	const struct pw_k8s_config *k8s_cfg;
 	const char *k8s_node;
+	/* traffic between a pod and this node: PW_NODE_DEFAULT is allow,
+	 * but policy with Docker */
+	int node_traffic;
+};
+
+enum {
+	PW_NODE_DEFAULT = 0,
+	PW_NODE_ALLOW = 1,
+	PW_NODE_POLICY = 2,
 };
 
 /* A pod, or every pod of a namespace, with this label "true" is in audit

@@ -43,6 +43,8 @@ struct pw_agent {
 	struct pw_binding binds[PW_BINDS_MAX];
 	int nbinds;
 	struct pw_podlink_hints hints; /* where the sources say pods run */
+	bool node_open;		       /* traffic with the node passes */
+	int nnode;		       /* the node's addresses, last read */
 	char last_error[PW_ERR_LEN];   /* the last failure, kept */
 	time_t last_error_at;
 	bool last_ok;		       /* the last reconcile went through */

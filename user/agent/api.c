@@ -511,6 +511,9 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	cJSON_AddNumberToObject(resp, "local_endpoints", a->nbinds);
 	cJSON_AddNumberToObject(resp, "attached_interfaces", a->nattached);
 	cJSON_AddNumberToObject(resp, "reconciles", a->reconciles);
+	cJSON_AddStringToObject(resp, "node_traffic",
+				a->node_open ? "allow" : "policy");
+	cJSON_AddNumberToObject(resp, "node_addresses", a->nnode);
 	cJSON_AddNumberToObject(resp, "reconcile_errors", a->reconcile_errors);
 	cJSON_AddBoolToObject(resp, "last_reconcile_ok", a->last_ok);
 	cJSON_AddStringToObject(resp, "last_error", a->last_error);

@@ -336,8 +336,8 @@ static bool has_ports(__u8 proto)
 	       proto == IPPROTO_SCTP;
 }
 
-/* One end: the pod that holds the address, or the CIDR identity the
- * datapath matched for the remote end, or the world. */
+/* One end: the pod that holds the address, or the node, or the CIDR
+ * identity the datapath matched for the remote end, or the world. */
 static void put_end(struct out *o, const struct pw_flowmeta *m,
 		    const struct pw_flow_event *ev, const __u8 a[16],
 		    __be16 port, bool remote)
@@ -355,6 +355,8 @@ static void put_end(struct out *o, const struct pw_flowmeta *m,
 	if (p) {
 		put(o, ",", 1);
 		puts_(o, p->frag);
+	} else if (remote && ev->peer_id == PW_ID_HOST) {
+		puts_(o, ",\"node\":true");
 	} else if (remote && ev->peer_id >= PW_ID_CIDR_BASE &&
 		   (cidr = cidr_of(m, ev->peer_id))) {
 		puts_(o, ",\"cidr\":\"");

@@ -277,6 +277,8 @@ static void desired_ep(const struct pw_out_ep *ce, const struct pw_binding *b,
 	}
 	if (b->audit)
 		ep->flags |= PW_EP_F_AUDIT;
+	if (b->node_open)
+		ep->flags |= PW_EP_F_NODE_OPEN;
 }
 
 /* Same endpoint fields, apart from the set and the revision. */

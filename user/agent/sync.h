@@ -25,6 +25,7 @@ struct pw_binding {
 	__u8 ll6[16]; /* the pod's IPv6 link-local address */
 	bool has_ll6;
 	bool audit;
+	bool node_open; /* PW_EP_F_NODE_OPEN */
 };
 
 struct pw_sync_stats {

@@ -99,7 +99,7 @@ static double n_of(const cJSON *o, const char *k)
 	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
-/* "demo/web:80", "10.0.0.1:80", "10.0.0.0/8 (cidr)", "1.2.3.4 (world)" */
+/* "demo/web:80", "10.0.0.1:80", "10.0.0.9[10.0.0.0/8]", "10.0.0.1(node)" */
 static void end_str(const cJSON *e, const char *proto, char *buf, size_t len)
 {
 	const char *pod = s_of(e, "pod"), *cidr = s_of(e, "cidr");
@@ -110,6 +110,8 @@ static void end_str(const cJSON *e, const char *proto, char *buf, size_t len)
 		snprintf(who, sizeof(who), "%s/%s", s_of(e, "namespace"), pod);
 	else if (*cidr)
 		snprintf(who, sizeof(who), "%s[%s]", s_of(e, "ip"), cidr);
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "node")))
+		snprintf(who, sizeof(who), "%s(node)", s_of(e, "ip"));
 	else
 		snprintf(who, sizeof(who), "%s", s_of(e, "ip"));
 	if (cJSON_IsNumber(port) && strncmp(proto, "icmp", 4))

@@ -137,6 +137,17 @@ static void usage(FILE *f)
 		"  --node-name NAME   this node in the cluster (default: "
 		"$NODE_NAME, or\n"
 		"                     the host name)\n"
+		"  --node-traffic allow|policy  traffic between a pod and this "
+		"node\n"
+		"                     (the kubelet's probes): allow passes it "
+		"whatever\n"
+		"                     the policy, as Kubernetes does (the "
+		"default);\n"
+		"                     policy judges it like anyone's (the "
+		"default with\n"
+		"                     --docker, whose published ports reach "
+		"containers\n"
+		"                     from the host)\n"
 		"  --prefilter-dev IF  attach the uplink prefilter (XDP) to IF:"
 		" traffic\n"
 		"                     from a listed source drops before the "
@@ -189,6 +200,7 @@ static const struct option opts[] = {
 	{"kubeconfig", required_argument, NULL, 'k'},
 	{"k8s-in-cluster", no_argument, NULL, 'i'},
 	{"node-name", required_argument, NULL, 'n'},
+	{"node-traffic", required_argument, NULL, 'T'},
 	{"prefilter-dev", required_argument, NULL, 'U'},
 	{"prefilter", required_argument, NULL, 'L'},
 	{"once", no_argument, NULL, 'o'},
@@ -330,6 +342,17 @@ static int set_opt(struct config *c, int id, const char *name, char *v)
 		break;
 	case 'n':
 		c->ao.k8s_node = v;
+		break;
+	case 'T':
+		if (!strcmp(v, "allow")) {
+			c->ao.node_traffic = PW_NODE_ALLOW;
+		} else if (!strcmp(v, "policy")) {
+			c->ao.node_traffic = PW_NODE_POLICY;
+		} else {
+			pr_warn("podwalld: %s: allow or policy, not \"%s\"\n",
+				name, v);
+			return -EINVAL;
+		}
 		break;
 	case 'U':
 		c->prefilter_dev = v;

@@ -514,6 +514,7 @@ void pw_cluster_free(struct pw_cluster *c)
 	free(c->cids);
 	free(c->gens);
 	free(c->hostpfx);
+	free(c->node);
 	pw_cluster_hints_clear(c);
 	pw_idmaps_free(c);
 	pw_hidx_free(&c->pod_idx);
@@ -1859,5 +1860,24 @@ int pw_cluster_forget(struct pw_cluster *c)
 		c->pods[i].cached = false;
 		c->pods[i].cidr_at = 0;
 	}
+	return 0;
+}
+
+int pw_cluster_set_node(struct pw_cluster *c, const __u8 (*addrs)[16], int n)
+{
+	__u8(*v)[16] = NULL;
+
+	if (n == c->nnode && (!n || !memcmp(c->node, addrs, n * 16)))
+		return 0;
+	if (n) {
+		v = malloc(n * 16);
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, addrs, n * 16);
+	}
+	free(c->node);
+	c->node = v;
+	c->nnode = n;
+	c->clock++;
 	return 0;
 }

@@ -205,6 +205,8 @@ struct pw_cluster {
 	/* host prefixes of pods that volatile rules need, as CIDR idents */
 	struct pw_cidr *hostpfx;
 	int nhostpfx;
+	__u8 (*node)[16]; /* the node's own addresses */
+	int nnode;
 	__u64 clock;	/* stamps every change */
 	__u64 cidrs_at; /* clock of the last change to the CIDR set */
 	struct pw_id_hints hints[PW_HINT__MAX];

@@ -284,7 +284,8 @@ static int compile_ipcache(struct pw_cluster *c, struct pw_compiled *out)
 {
 	static const struct pw_cidr v4_all = {
 		.addr = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, .plen = 96};
-	int i, j, n = 0, cap = c->ncids + PW_POD_IPS_MAX * c->npods + 1;
+	int i, j, n = 0,
+		  cap = c->ncids + PW_POD_IPS_MAX * c->npods + c->nnode + 1;
 	bool v6_over_v4 = false, v4_any = false;
 	struct pw_out_ipcache *v;
 
@@ -332,14 +333,24 @@ static int compile_ipcache(struct pw_cluster *c, struct pw_compiled *out)
 			n++;
 		}
 	}
+	for (i = 0; i < c->nnode; i++) {
+		v[n].key.prefixlen = 128;
+		memcpy(v[n].key.addr, c->node[i], 16);
+		v[n].val.id = PW_ID_HOST;
+		v[n].val.cidr_id = pw_cidr_id_of(c, c->node[i]);
+		n++;
+	}
 	if (n)
 		qsort(v, n, sizeof(*v), ipc_cmp);
-	/* A pod's address may also be an ipBlock /32: the pod's entry, which
-	 * carries both identities, wins. Of two pods claiming one address,
-	 * the later in the sort order is dropped. */
+	/* A pod's address may also be an ipBlock /32 or the node's: the pod's
+	 * entry, which carries both identities, wins, and the node's over
+	 * the world's. Of two pods claiming one address, the later in the
+	 * sort order is dropped. */
 	for (i = 0, j = 0; i < n; i++) {
 		if (j && !ipc_cmp(&v[j - 1], &v[i])) {
-			if (v[j - 1].val.id == PW_ID_WORLD)
+			if (v[j - 1].val.id == PW_ID_WORLD ||
+			    (v[j - 1].val.id == PW_ID_HOST &&
+			     v[i].val.id != PW_ID_WORLD))
 				v[j - 1] = v[i];
 			continue;
 		}

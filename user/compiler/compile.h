@@ -69,6 +69,9 @@ int pw_cluster_delete(struct pw_cluster *c, enum pw_kind kind, const char *ns,
 
 int pw_compile(struct pw_cluster *c, struct pw_compiled *out, char *err,
 	       size_t errlen);
+/* The node's own addresses: the ipcache gives them the host identity,
+ * with their ipBlock identity as any address's (a pod's entry wins). */
+int pw_cluster_set_node(struct pw_cluster *c, const __u8 (*addrs)[16], int n);
 /*
  * Id hints: export the ids in use (pods, policies, identities, CIDRs) as a
  * JSON object; import them into a fresh cluster before its objects, so

@@ -419,6 +419,11 @@ static int cmd_status(void)
 	       cJSON_IsTrue(cJSON_GetObjectItem(resp, "last_reconcile_ok"))
 		       ? "went through"
 		       : "FAILED (the last good state is in force)");
+	printf("the node (%.0f addresses): %s\n", n_of(resp, "node_addresses"),
+	       strcmp(s_of(resp, "node_traffic"), "allow")
+		       ? "judged by policy like any peer"
+		       : "its traffic with pods passes, as Kubernetes admits "
+			 "it");
 	if (*s_of(resp, "last_error"))
 		printf("last error, at %s: %s\n", s_of(resp, "last_error_at"),
 		       s_of(resp, "last_error"));

@@ -125,7 +125,7 @@ def ep_of(a):
 def pol(pid):
     return [e for e in m["pw_policy"] if e["key"]["pol_id"] == pid]
 def n_peers():
-    # ipcache entries but the node's own addresses (the host identity, 2)
+    # ipcache entries but those of the node itself (the host identity, 2)
     return len([e for e in m["pw_ipcache"] if e["value"]["id"] != 2])
 print(eval(sys.argv[2]))' "$1" "$2"
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "addr.h"
+#include "source.h"
 #include "source_k8s.h"
 #include "testlib.h"
 
@@ -726,12 +727,38 @@ static bool k8s_list_pages_make_objects_body(struct ctx *c)
 		    "local web pod: address and named port");
 	ASSERT_TRUE(pw_src_k8s_pod_local(c->s, "shop", "web-7d4b9c8f6-x2x7k"),
 		    "local");
+	ASSERT_TRUE(!p->remote, "local: compiled in full");
 	p = pod(&c->o, "shop", "web-7d4b9c8f6-q9z8p");
 	ASSERT_TRUE(has_ip(p, "10.244.2.12"), "remote peer's address");
 	ASSERT_STREQ(pw_labels_get(&p->labels, "app"), "web",
 		     "remote peer's labels");
 	ASSERT_TRUE(!pw_src_k8s_pod_local(c->s, "shop", "web-7d4b9c8f6-q9z8p"),
 		    "remote");
+	ASSERT_TRUE(p->remote, "remote: a peer for the compiler");
+	ASSERT_TRUE(!pod(&c->o, "other", "p")->remote,
+		    "the other source's pod");
+	/* the CNI plugin registers the remote one here after all (its
+	 * nodeName was stale): its addresses, and no longer remote */
+	{
+		static const char cni_pod[] =
+			"{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+			"\"metadata\":{\"namespace\":\"shop\",\"name\":"
+			"\"web-7d4b9c8f6-q9z8p\"},\"status\":{\"podIP\":"
+			"\"10.244.1.99\"}}";
+		struct pw_objects mine = {};
+		int n = c->o.n;
+
+		ASSERT_OK(pw_manifest_load_buf(cni_pod, strlen(cni_pod), "cni",
+					       &mine, err, sizeof(err)),
+			  "cni pod");
+		ASSERT_OK(pw_source_add_pod(&c->o, &mine), "add pod");
+		ASSERT_EQ(c->o.n, n, "merged, not added");
+		p = pod(&c->o, "shop", "web-7d4b9c8f6-q9z8p");
+		ASSERT_TRUE(
+			has_ip(p, "10.244.1.99") && !p->remote &&
+				pw_labels_get(&p->labels, "app"),
+			"the API server's pod, here, with the CNI's address");
+	}
 	p = pod(&c->o, "db", "postgres-0");
 	ASSERT_TRUE(p && p->nips == 2 && has_ip(p, "fd00:10:244:2::20"),
 		    "dual stack");

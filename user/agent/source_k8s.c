@@ -384,6 +384,10 @@ static struct item *make_item(struct pw_src_k8s *s, const struct kind *k,
 	free(text);
 	it->obj = objs.v[0];
 	free(objs.v);
+	/* a peer for the compiler: no policy entries of its own, until the
+	 * CNI plugin registers it here (pw_source_add_pod) */
+	if (k->pk == PW_KIND_POD)
+		it->obj.pod->remote = s->node && !it->local;
 	return it;
 }
 
@@ -883,6 +887,7 @@ static int pod_copy(const struct pw_pod *p, struct pw_pod **out)
 	q->name = strdup(p->name);
 	memcpy(q->ips, p->ips, sizeof(q->ips));
 	q->nips = p->nips;
+	q->remote = p->remote;
 	if (!q->ns || !q->name || labels_copy(&p->labels, &q->labels))
 		return -ENOMEM;
 	if (!p->nports)

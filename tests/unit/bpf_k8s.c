@@ -876,6 +876,69 @@ PW_TEST(k8s_watch_events_and_bookmarks)
 	return with_ctx(k8s_watch_events_and_bookmarks_body);
 }
 
+/* collect() copies the kept objects outside the source's mutex while the
+ * worker replaces them (events) and swaps whole tables (a relist): the
+ * worker must leave what it drops meanwhile for collect() to free. Run
+ * under ASan, a use after free in that window shows here. */
+static bool k8s_collect_while_events_arrive_body(struct ctx *c)
+{
+	enum { N = 400 };
+	char err[PW_ERR_LEN], *cmd, *p;
+	unsigned long ev0;
+	int due = 0, i, rounds = 0;
+	long long end;
+
+	if (!synced_source(&c->f, &c->s))
+		return false;
+	ev0 = stats(c->s).kind[PW_K8S_PODS].events;
+	cmd = malloc(N * 200 + 64);
+	ASSERT_TRUE(cmd != NULL, "memory");
+	p = cmd + sprintf(cmd, "{\"op\":\"batch\",\"changes\":[");
+	for (i = 0; i < N; i++)
+		p += sprintf(
+			p,
+			"%s{\"op\":\"patch\",\"kind\":\"Pod\",\"namespace\""
+			":\"shop\",\"name\":\"web-7d4b9c8f6-%s\",\"patch\":"
+			"{\"metadata\":{\"labels\":{\"app\":\"v%d\"}}}}",
+			i ? "," : "", i % 2 ? "q9z8p" : "x2x7k", i);
+	sprintf(p, "]}");
+	ctl(&c->f, cmd);
+	free(cmd);
+	/* then changes only a relist sees */
+	ctl(&c->f, "{\"op\":\"compact\",\"changes\":[" PATCH_LABEL(
+			   "shop", "web-7d4b9c8f6-q9z8p", "final") "]}");
+	end = now_ms() + 10000;
+	while (now_ms() < end &&
+	       !(stats(c->s).kind[PW_K8S_PODS].events >= ev0 + N &&
+		 stats(c->s).kind[PW_K8S_PODS].lists >= 2)) {
+		if (collect(c->s, &c->o, err) ||
+		    !label(&c->o, "shop", "web-7d4b9c8f6-q9z8p")) {
+			PW_FAIL("collect %d: %s", rounds, err);
+			return false;
+		}
+		rounds++;
+	}
+	ASSERT_TRUE(WAIT_UNTIL(c->s,
+			       stats(c->s).kind[PW_K8S_PODS].lists >= 2 &&
+				       !collect(c->s, &c->o, err) &&
+				       label(&c->o, "shop",
+					     "web-7d4b9c8f6-q9z8p") &&
+				       !strcmp(label(&c->o, "shop",
+						     "web-7d4b9c8f6-q9z8p"),
+					       "final"),
+			       5000, due),
+		    "the relisted label");
+	ASSERT_STREQ(label(&c->o, "shop", "web-7d4b9c8f6-x2x7k"), "v398",
+		     "the last event's label");
+	ASSERT_TRUE(rounds > 10, "collected while the events came");
+	return true;
+}
+
+PW_TEST(k8s_collect_while_events_arrive)
+{
+	return with_ctx(k8s_collect_while_events_arrive_body);
+}
+
 /* 410 Gone, as an ERROR event and as an HTTP status: the kind is listed
  * again and changes the watch never saw are there. */
 static bool gone_case(struct ctx *c, bool http)

@@ -505,6 +505,20 @@ v1=$(trace_verdict "$R1" x/b tcp/80)
 v2=$(trace_verdict "$R2" x/b tcp/80)
 [ "$v1" = allowed ] && [ "$v2" = denied ]
 status k8s/remote/trace-by-labels $? "trace r1->b tcp/80 $v1, r2->b $v2"
+# to a remote pod: c's egress (enforced here) decides, r1's ingress is
+# its own node's, and r1 is known by the API's address and labels
+trace_sides() {
+	pw trace "$1" "$2" "$3" -o json 2>/dev/null | "$PY" -c '
+import json, sys
+o = json.load(sys.stdin)
+e, i = o["sides"]["egress_of_source"], o["sides"]["ingress_of_destination"]
+print(o["verdict"], e["allowed_by"], i.get("pod"), i["known_pod"], i["selected"])'
+}
+t1=$(trace_sides y/c x/r1 tcp/8080)
+t2=$(trace_sides y/c "$R1" tcp/80)
+[ "$t1" = "allowed ['y/c-egress egress[0]'] x/r1 True False" ] &&
+	[ "$t2" = "denied [] x/r1 True False" ]
+status k8s/remote/trace-to-remote-pod $? "c->r1 tcp/8080: $t1; tcp/80: $t2"
 # The ipcache gives r1's address the identity of x/app=a (a's, shared),
 # r2's that of x/app=z.
 ident_of_ip() {

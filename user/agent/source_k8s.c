@@ -676,10 +676,11 @@ static int list_page(struct pw_src_k8s *s, struct kind *k, char *e, size_t elen)
 	}
 	cJSON_ArrayForEach(x, items)
 	{
-		struct item *it = make_item(s, k, x), *dup;
+		struct item *it = make_item(s, k, x), *dup = NULL;
 
 		if (!it || table_put(&k->fresh, it, &dup)) {
 			item_free(it);
+			item_free(dup);
 			cJSON_Delete(o);
 			snprintf(e, elen, "out of memory");
 			return -ENOMEM;
@@ -987,7 +988,8 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 	struct item *dead, *next;
 	int i, ret = 0, rejected = 0;
 	const char *why = NULL;
-	char unhealthy[sizeof(s->st.last_error)] = "";
+	char unhealthy[sizeof(s->st.last_error)];
+	bool sick = false;
 	struct pw_object *v;
 	size_t n, m = 0, j;
 
@@ -1002,9 +1004,11 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 			pthread_mutex_unlock(&s->mu);
 			return -EINPROGRESS;
 		}
-		if (!s->k[i].healthy && !unhealthy[0])
+		if (!s->k[i].healthy && !sick) {
 			snprintf(unhealthy, sizeof(unhealthy), "%s",
 				 s->st.last_error);
+			sick = true;
+		}
 	}
 	/* the items, in order, to copy after the mutex (150,000 pods take
 	 * a while, and the worker would wait on every event meanwhile); one
@@ -1037,7 +1041,7 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 	else if (rejected)
 		snprintf(err, errlen, "kubernetes: %d objects left out (%s)",
 			 rejected, why);
-	if (!ret && unhealthy[0]) {
+	if (!ret && sick) {
 		snprintf(err, errlen, "kubernetes: %s; keeping the last state",
 			 unhealthy);
 		ret = -EAGAIN;

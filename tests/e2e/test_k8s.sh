@@ -51,6 +51,13 @@
 #                (no relist) and replays the change
 #   k8s/relist-http/*   410 as the HTTP status of the watch: relisted, a
 #                policy deletion hidden in the compaction enforced
+#   k8s/restart/*       the agent SIGKILLed: while it is down the pinned
+#                state enforces as before, and the server changes a pod's
+#                label and gets a policy back; restarted while the server
+#                fails every request, it keeps the old state until it has
+#                listed every kind afresh, then enforces both changes;
+#                guards probing all along saw no denied flow pass and no
+#                allowed one refused, and the endpoints keep their ids
 #
 # Every deny is preceded by the same probe passing without policy.
 set -u
@@ -498,6 +505,20 @@ v1=$(trace_verdict "$R1" x/b tcp/80)
 v2=$(trace_verdict "$R2" x/b tcp/80)
 [ "$v1" = allowed ] && [ "$v2" = denied ]
 status k8s/remote/trace-by-labels $? "trace r1->b tcp/80 $v1, r2->b $v2"
+# to a remote pod: c's egress (enforced here) decides, r1's ingress is
+# its own node's, and r1 is known by the API's address and labels
+trace_sides() {
+	pw trace "$1" "$2" "$3" -o json 2>/dev/null | "$PY" -c '
+import json, sys
+o = json.load(sys.stdin)
+e, i = o["sides"]["egress_of_source"], o["sides"]["ingress_of_destination"]
+print(o["verdict"], e["allowed_by"], i.get("pod"), i["known_pod"], i["selected"])'
+}
+t1=$(trace_sides y/c x/r1 tcp/8080)
+t2=$(trace_sides y/c "$R1" tcp/80)
+[ "$t1" = "allowed ['y/c-egress egress[0]'] x/r1 True False" ] &&
+	[ "$t2" = "denied [] x/r1 True False" ]
+status k8s/remote/trace-to-remote-pod $? "c->r1 tcp/8080: $t1; tcp/80: $t2"
 # The ipcache gives r1's address the identity of x/app=a (a's, shared),
 # r2's that of x/app=z.
 ident_of_ip() {
@@ -657,5 +678,85 @@ status k8s/relist-http/410-then-list-again $? \
 eventually_cell k8s/relist-http/policy-deletion-enforced allowed 5 a tcp c 80
 check k8s/relist-http/one-policy-left "agent has $(npol) policies" npol_is 1
 expect_cell k8s/relist-http/b-from-a-tcp8080-still-denied denied a tcp b 8080
+
+# ------------------------------------------- SIGKILL, changes, restart
+# ep_ids: "ns/pod=ep_id ..." of the local endpoints
+ep_ids() {
+	pw get endpoints -o json 2>/dev/null | "$PY" -c '
+import json, sys
+o = json.load(sys.stdin)
+o = o["items"] if isinstance(o, dict) else o
+print(" ".join(sorted("%s/%s=%s" % (x["namespace"], x["pod"], x["ep_id"])
+                      for x in o if x["local"])))'
+}
+eps0=$(ep_ids)
+ib0=$(ident_of_labels x b)
+check k8s/restart/three-local-endpoints-before "local endpoints: $eps0" \
+	test "$(wc -w <<<"$eps0")" = 3
+# guards across the kill, the time down and the restart: cells that
+# neither change below touches
+rm -f "$E2E_TMP/guard.stop"
+bg ip netns exec "${E2E_NS_PREFIX}c" "$PY" "$HELP" guard "$E2E_TMP/guard.stop" 60 \
+	"${POD_IP4[b]}:80:denied" "${POD_IP4[b]}:8080:allowed" \
+	>"$E2E_TMP/guard-c.out"
+GC=$E2E_LASTPID
+bg ip netns exec "${E2E_NS_PREFIX}b" "$PY" "$HELP" guard "$E2E_TMP/guard.stop" 60 \
+	"${POD_IP4[a]}:80:allowed" "${POD_IP4[c]}:80:allowed" \
+	>"$E2E_TMP/guard-b.out"
+GB=$E2E_LASTPID
+sleep 0.5
+OLD_PID=$AGENT_PID
+agent_stop KILL
+! e2e_running "$OLD_PID"
+status k8s/restart/agent-killed $? "podwalld $OLD_PID still runs"
+# down: the pinned maps and programs go on as they were
+expect_cell k8s/restart/down-b-from-a-tcp80-allowed allowed a tcp b 80
+expect_cell k8s/restart/down-b-from-a-tcp8080-denied denied a tcp b 8080
+expect_cell k8s/restart/down-b-from-r1-tcp80-allowed allowed r1 tcp b 80
+expect_cell k8s/restart/down-b-from-r2-tcp8080-denied denied r2 tcp b 8080
+expect_cell k8s/restart/down-b-from-e8-tcp80-denied denied e8 tcp b 80
+# changes only the server sees: x/a gets app=q (b no longer admits it on
+# tcp/80); y/c-ingress comes back (c admits only team=x AND app=b)
+api_send "$(patch_json Pod x a '{"app":"q"}')" &&
+	api_send "$(grep c-ingress "$E2E_TMP/creates")"
+status k8s/restart/changes-while-down $? "fakeapi did not take them"
+expect_cell k8s/restart/down-change-not-enforced-yet allowed a tcp b 80
+# back, with the server failing every request at first: nothing listed,
+# nothing may change (a reconcile with the pods but no labels or policies
+# would open b to c)
+api_send '{"op":"fail","count":100000,"code":503}'
+agent_start --kubeconfig "$KC" --node-name node-a || {
+	not_ok k8s/restart/agent-start "podwalld did not start again"
+	exit 1
+}
+wait_true 5 k8s_true "not k['synced'] and kind('pods')['errors'] > 0"
+status k8s/restart/server-failing-not-synced $? "$(k8s "k")"
+expect_cell k8s/restart/unsynced-b-from-c-tcp80-denied denied c tcp b 80
+expect_cell k8s/restart/unsynced-b-from-a-tcp80-old-state allowed a tcp b 80
+sleep 1
+api_send '{"op":"fail","count":0}'
+wait_true 20 k8s_true "k['synced'] and all(kind(n)['lists'] == 1 for n in ('namespaces', 'pods', 'networkpolicies'))"
+status k8s/restart/listed-every-kind-afresh $? "$(k8s "k")"
+eventually_cell k8s/restart/label-change-while-down-enforced denied 10 a tcp b 80
+eventually_cell k8s/restart/policy-while-down-enforced denied 5 a tcp c 80
+expect_cell k8s/restart/c-from-b-tcp80-allowed allowed b tcp c 80
+expect_cell k8s/restart/b-from-r1-tcp80-allowed allowed r1 tcp b 80
+expect_cell k8s/restart/b-from-e8-tcp80-denied denied e8 tcp b 80
+touch "$E2E_TMP/guard.stop"
+wait "$GC"
+status k8s/restart/guard-from-c-no-leak-no-refusal $? "$(cat "$E2E_TMP/guard-c.out")"
+wait "$GB"
+status k8s/restart/guard-from-b-no-refusal $? "$(cat "$E2E_TMP/guard-b.out")"
+log "guards: c: $(cat "$E2E_TMP/guard-c.out"); b: $(cat "$E2E_TMP/guard-b.out")"
+# the same endpoints and ids (ids.json), b keeps its identity, and the
+# remote pods are peers again, bound to nothing
+eps1=$(ep_ids)
+ib1=$(ident_of_labels x b)
+check k8s/restart/same-endpoint-ids "before: $eps0; after: $eps1" \
+	test "$eps1" = "$eps0"
+check k8s/restart/same-identity "x/app=b: $ib0 before, $ib1 after" \
+	test -n "$ib0" -a "$ib1" = "$ib0"
+v1=$(trace_verdict "$R1" x/b tcp/80)
+check k8s/restart/trace-r1-allowed "trace r1->b tcp/80: $v1" test "$v1" = allowed
 
 e2e_finish

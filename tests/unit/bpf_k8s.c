@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "addr.h"
+#include "source.h"
 #include "source_k8s.h"
 #include "testlib.h"
 
@@ -726,12 +727,38 @@ static bool k8s_list_pages_make_objects_body(struct ctx *c)
 		    "local web pod: address and named port");
 	ASSERT_TRUE(pw_src_k8s_pod_local(c->s, "shop", "web-7d4b9c8f6-x2x7k"),
 		    "local");
+	ASSERT_TRUE(!p->remote, "local: compiled in full");
 	p = pod(&c->o, "shop", "web-7d4b9c8f6-q9z8p");
 	ASSERT_TRUE(has_ip(p, "10.244.2.12"), "remote peer's address");
 	ASSERT_STREQ(pw_labels_get(&p->labels, "app"), "web",
 		     "remote peer's labels");
 	ASSERT_TRUE(!pw_src_k8s_pod_local(c->s, "shop", "web-7d4b9c8f6-q9z8p"),
 		    "remote");
+	ASSERT_TRUE(p->remote, "remote: a peer for the compiler");
+	ASSERT_TRUE(!pod(&c->o, "other", "p")->remote,
+		    "the other source's pod");
+	/* the CNI plugin registers the remote one here after all (its
+	 * nodeName was stale): its addresses, and no longer remote */
+	{
+		static const char cni_pod[] =
+			"{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+			"\"metadata\":{\"namespace\":\"shop\",\"name\":"
+			"\"web-7d4b9c8f6-q9z8p\"},\"status\":{\"podIP\":"
+			"\"10.244.1.99\"}}";
+		struct pw_objects mine = {};
+		int n = c->o.n;
+
+		ASSERT_OK(pw_manifest_load_buf(cni_pod, strlen(cni_pod), "cni",
+					       &mine, err, sizeof(err)),
+			  "cni pod");
+		ASSERT_OK(pw_source_add_pod(&c->o, &mine), "add pod");
+		ASSERT_EQ(c->o.n, n, "merged, not added");
+		p = pod(&c->o, "shop", "web-7d4b9c8f6-q9z8p");
+		ASSERT_TRUE(
+			has_ip(p, "10.244.1.99") && !p->remote &&
+				pw_labels_get(&p->labels, "app"),
+			"the API server's pod, here, with the CNI's address");
+	}
 	p = pod(&c->o, "db", "postgres-0");
 	ASSERT_TRUE(p && p->nips == 2 && has_ip(p, "fd00:10:244:2::20"),
 		    "dual stack");
@@ -847,6 +874,69 @@ static bool k8s_watch_events_and_bookmarks_body(struct ctx *c)
 PW_TEST(k8s_watch_events_and_bookmarks)
 {
 	return with_ctx(k8s_watch_events_and_bookmarks_body);
+}
+
+/* collect() copies the kept objects outside the source's mutex while the
+ * worker replaces them (events) and swaps whole tables (a relist): the
+ * worker must leave what it drops meanwhile for collect() to free. Run
+ * under ASan, a use after free in that window shows here. */
+static bool k8s_collect_while_events_arrive_body(struct ctx *c)
+{
+	enum { N = 400 };
+	char err[PW_ERR_LEN], *cmd, *p;
+	unsigned long ev0;
+	int due = 0, i, rounds = 0;
+	long long end;
+
+	if (!synced_source(&c->f, &c->s))
+		return false;
+	ev0 = stats(c->s).kind[PW_K8S_PODS].events;
+	cmd = malloc(N * 200 + 64);
+	ASSERT_TRUE(cmd != NULL, "memory");
+	p = cmd + sprintf(cmd, "{\"op\":\"batch\",\"changes\":[");
+	for (i = 0; i < N; i++)
+		p += sprintf(
+			p,
+			"%s{\"op\":\"patch\",\"kind\":\"Pod\",\"namespace\""
+			":\"shop\",\"name\":\"web-7d4b9c8f6-%s\",\"patch\":"
+			"{\"metadata\":{\"labels\":{\"app\":\"v%d\"}}}}",
+			i ? "," : "", i % 2 ? "q9z8p" : "x2x7k", i);
+	sprintf(p, "]}");
+	ctl(&c->f, cmd);
+	free(cmd);
+	/* then changes only a relist sees */
+	ctl(&c->f, "{\"op\":\"compact\",\"changes\":[" PATCH_LABEL(
+			   "shop", "web-7d4b9c8f6-q9z8p", "final") "]}");
+	end = now_ms() + 10000;
+	while (now_ms() < end &&
+	       !(stats(c->s).kind[PW_K8S_PODS].events >= ev0 + N &&
+		 stats(c->s).kind[PW_K8S_PODS].lists >= 2)) {
+		if (collect(c->s, &c->o, err) ||
+		    !label(&c->o, "shop", "web-7d4b9c8f6-q9z8p")) {
+			PW_FAIL("collect %d: %s", rounds, err);
+			return false;
+		}
+		rounds++;
+	}
+	ASSERT_TRUE(WAIT_UNTIL(c->s,
+			       stats(c->s).kind[PW_K8S_PODS].lists >= 2 &&
+				       !collect(c->s, &c->o, err) &&
+				       label(&c->o, "shop",
+					     "web-7d4b9c8f6-q9z8p") &&
+				       !strcmp(label(&c->o, "shop",
+						     "web-7d4b9c8f6-q9z8p"),
+					       "final"),
+			       5000, due),
+		    "the relisted label");
+	ASSERT_STREQ(label(&c->o, "shop", "web-7d4b9c8f6-x2x7k"), "v398",
+		     "the last event's label");
+	ASSERT_TRUE(rounds > 10, "collected while the events came");
+	return true;
+}
+
+PW_TEST(k8s_collect_while_events_arrive)
+{
+	return with_ctx(k8s_collect_while_events_arrive_body);
 }
 
 /* 410 Gone, as an ERROR event and as an HTTP status: the kind is listed

@@ -22,9 +22,11 @@ int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine)
 		if (objs->v[i].kind != PW_KIND_POD || strcmp(q->ns, p->ns) ||
 		    strcmp(q->name, p->name))
 			continue;
-		/* a manifest's Pod: its labels and named ports, our IPs */
+		/* a manifest's Pod: its labels and named ports, our IPs;
+		 * and it runs here, whatever the API server said last */
 		memcpy(q->ips, p->ips, sizeof(q->ips));
 		q->nips = p->nips;
+		q->remote = false;
 		pw_objects_free(mine);
 		return 0;
 	}

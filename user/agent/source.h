@@ -67,8 +67,9 @@ const char *pw_netns_index_find(struct pw_netns_index *x, const char *ns,
 void pw_netns_index_clear(struct pw_netns_index *x);
 
 /* One Pod, in @mine, for a source that knows where a pod is: a Pod that
- * an earlier source gave (a manifest) gets its addresses, otherwise it
- * joins @objs. @mine is emptied either way. */
+ * an earlier source gave (a manifest, the API server) gets its addresses
+ * and is no longer remote, otherwise it joins @objs. @mine is emptied
+ * either way. */
 int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine);
 
 /* A folder of manifests (source_manifests.c). */

@@ -82,6 +82,10 @@ struct pw_src_k8s {
 	CURLM *multi;
 	atomic_bool stop;
 	atomic_bool relist; /* refresh(): list every kind again */
+	/* collect() copies items out of the mutex: meanwhile the worker
+	 * leaves the items it drops on this list for collect() to free */
+	bool collecting;
+	struct item *dead;
 	unsigned int seed;
 	struct kind k[PW_K8S_NKINDS];
 	struct pw_src_k8s_stats st; /* counters (under the mutex) */
@@ -171,16 +175,15 @@ static void table_unlink(struct table *t, struct item *it)
 	count(t, it, -1);
 }
 
-/* Put @it in, replacing (and freeing) one with its key. */
-static int table_put(struct table *t, struct item *it)
+/* Put @it in, replacing one with its key, which goes to *@old (or NULL)
+ * for the caller to free or drop. */
+static int table_put(struct table *t, struct item *it, struct item **old)
 {
-	struct item *old = table_get(t, it->key);
 	struct item **b;
 
-	if (old) {
-		table_unlink(t, old);
-		item_free(old);
-	}
+	*old = table_get(t, it->key);
+	if (*old)
+		table_unlink(t, *old);
 	if (t->n + 1 > t->nb) {
 		size_t nb = t->nb ? t->nb * 2 : 64, i;
 		struct item *x, *n;
@@ -211,6 +214,20 @@ static int table_put(struct table *t, struct item *it)
 	t->tail = it;
 	count(t, it, 1);
 	return 0;
+}
+
+/* An item out of a kept table (under the mutex): freed now, or by
+ * collect() when it may be copying it. */
+static void item_drop(struct pw_src_k8s *s, struct item *it)
+{
+	if (!it)
+		return;
+	if (!s->collecting) {
+		item_free(it);
+		return;
+	}
+	it->hnext = s->dead;
+	s->dead = it;
 }
 
 /* Are two items the same as far as the cluster is concerned? */
@@ -384,6 +401,10 @@ static struct item *make_item(struct pw_src_k8s *s, const struct kind *k,
 	free(text);
 	it->obj = objs.v[0];
 	free(objs.v);
+	/* a peer for the compiler: no policy entries of its own, until the
+	 * CNI plugin registers it here (pw_source_add_pod) */
+	if (k->pk == PW_KIND_POD)
+		it->obj.pod->remote = s->node && !it->local;
 	return it;
 }
 
@@ -500,14 +521,15 @@ static int on_event(void *arg, char *line, size_t len)
 	if (type[0] == 'D') {
 		if (old) {
 			table_unlink(&k->cur, old);
-			item_free(old);
+			item_drop(s, old);
 			changed = true;
 		}
 		item_free(it);
 	} else {
 		changed = !old || !item_same(old, it);
-		if (changed && table_put(&k->cur, it)) {
+		if (changed && table_put(&k->cur, it, &old)) {
 			item_free(it);
+			item_drop(s, old);
 			pthread_mutex_unlock(&s->mu);
 			cJSON_Delete(ev);
 			set_error(s, k, "out of memory");
@@ -515,6 +537,8 @@ static int on_event(void *arg, char *line, size_t len)
 		}
 		if (!changed)
 			item_free(it);
+		else
+			item_drop(s, old);
 	}
 	s->st.kind[ix].events++;
 	snprintf(s->st.kind[ix].rv, sizeof(s->st.kind[ix].rv), "%s", k->rv);
@@ -652,14 +676,16 @@ static int list_page(struct pw_src_k8s *s, struct kind *k, char *e, size_t elen)
 	}
 	cJSON_ArrayForEach(x, items)
 	{
-		struct item *it = make_item(s, k, x);
+		struct item *it = make_item(s, k, x), *dup = NULL;
 
-		if (!it || table_put(&k->fresh, it)) {
+		if (!it || table_put(&k->fresh, it, &dup)) {
 			item_free(it);
+			item_free(dup);
 			cJSON_Delete(o);
 			snprintf(e, elen, "out of memory");
 			return -ENOMEM;
 		}
+		item_free(dup); /* the key twice: the later one stays */
 		if (it->rejected)
 			pr_warn("k8s: %s %s left out: %s\n", k->kind, it->key,
 				it->text);
@@ -683,6 +709,15 @@ static int list_page(struct pw_src_k8s *s, struct kind *k, char *e, size_t elen)
 	s->st.kind[ix].synced = true;
 	s->st.kind[ix].lists++;
 	snprintf(s->st.kind[ix].rv, sizeof(s->st.kind[ix].rv), "%s", k->rv);
+	if (s->collecting) {
+		struct item *it, *n;
+
+		for (it = old.head; it; it = n) {
+			n = it->next;
+			item_drop(s, it);
+		}
+		old.head = NULL;
+	}
 	pthread_mutex_unlock(&s->mu);
 	memset(&k->fresh, 0, sizeof(k->fresh));
 	table_free(&old);
@@ -883,6 +918,7 @@ static int pod_copy(const struct pw_pod *p, struct pw_pod **out)
 	q->name = strdup(p->name);
 	memcpy(q->ips, p->ips, sizeof(q->ips));
 	q->nips = p->nips;
+	q->remote = p->remote;
 	if (!q->ns || !q->name || labels_copy(&p->labels, &q->labels))
 		return -ENOMEM;
 	if (!p->nports)
@@ -948,11 +984,14 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 		   size_t errlen)
 {
 	struct pw_src_k8s *s = (struct pw_src_k8s *)base;
-	const struct item *it;
-	const char *why = NULL;
+	const struct item **items = NULL, *it;
+	struct item *dead, *next;
 	int i, ret = 0, rejected = 0;
+	const char *why = NULL;
+	char unhealthy[sizeof(s->st.last_error)];
+	bool sick = false;
 	struct pw_object *v;
-	size_t n;
+	size_t n, m = 0, j;
 
 	pthread_mutex_lock(&s->mu);
 	for (i = 0; i < PW_K8S_NKINDS; i++) {
@@ -965,37 +1004,59 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 			pthread_mutex_unlock(&s->mu);
 			return -EINPROGRESS;
 		}
-	}
-	/* one allocation for the copies (150,000 pods); the policies,
-	 * decoded anew, grow the array themselves */
-	n = s->k[PW_K8S_NAMESPACES].cur.n + s->k[PW_K8S_PODS].cur.n;
-	v = realloc(objs->v, (objs->n + n + 1) * sizeof(*v));
-	if (!v)
-		ret = -ENOMEM;
-	else
-		objs->v = v;
-	for (i = 0; i < PW_K8S_NKINDS && !ret; i++) {
-		for (it = s->k[i].cur.head; it && !ret; it = it->next) {
-			ret = item_out(it, objs);
-			if (it->rejected && !rejected++)
-				why = it->text;
+		if (!s->k[i].healthy && !sick) {
+			snprintf(unhealthy, sizeof(unhealthy), "%s",
+				 s->st.last_error);
+			sick = true;
 		}
+	}
+	/* the items, in order, to copy after the mutex (150,000 pods take
+	 * a while, and the worker would wait on every event meanwhile); one
+	 * allocation for the copies; the policies, decoded anew, grow the
+	 * array themselves */
+	n = s->k[PW_K8S_NAMESPACES].cur.n + s->k[PW_K8S_PODS].cur.n;
+	items = malloc((n + s->k[PW_K8S_NETPOLS].cur.n + 1) * sizeof(*items));
+	v = realloc(objs->v, (objs->n + n + 1) * sizeof(*v));
+	if (v)
+		objs->v = v;
+	if (!items || !v) {
+		pthread_mutex_unlock(&s->mu);
+		free(items);
+		snprintf(err, errlen, "kubernetes: out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < PW_K8S_NKINDS; i++)
+		for (it = s->k[i].cur.head; it; it = it->next)
+			items[m++] = it;
+	s->collecting = true;
+	pthread_mutex_unlock(&s->mu);
+
+	for (j = 0; j < m && !ret; j++) {
+		ret = item_out(items[j], objs);
+		if (items[j]->rejected && !rejected++)
+			why = items[j]->text;
 	}
 	if (ret)
 		snprintf(err, errlen, "kubernetes: out of memory");
 	else if (rejected)
 		snprintf(err, errlen, "kubernetes: %d objects left out (%s)",
 			 rejected, why);
-	for (i = 0; i < PW_K8S_NKINDS && !ret; i++) {
-		if (!s->k[i].healthy) {
-			snprintf(err, errlen,
-				 "kubernetes: %s; keeping the last state",
-				 s->st.last_error);
-			ret = -EAGAIN;
-			break;
-		}
+	if (!ret && sick) {
+		snprintf(err, errlen, "kubernetes: %s; keeping the last state",
+			 unhealthy);
+		ret = -EAGAIN;
 	}
+
+	pthread_mutex_lock(&s->mu);
+	s->collecting = false;
+	dead = s->dead;
+	s->dead = NULL;
 	pthread_mutex_unlock(&s->mu);
+	for (; dead; dead = next) {
+		next = dead->hnext;
+		item_free(dead);
+	}
+	free(items);
 	return ret ?: (rejected ? -EINVAL : 0);
 }
 

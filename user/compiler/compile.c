@@ -165,13 +165,16 @@ static int key_cmp(const void *a, const void *b)
 	return (x->rule_id > y->rule_id) - (x->rule_id < y->rule_id);
 }
 
-/* One pod's entries, from the policies in its new signature. */
+/* One pod's entries, from the policies in its new signature. A remote
+ * pod gets none: no map of this node holds them, and at 150,000 pods they
+ * were most of the agent's memory and time; its signature still moves, for
+ * its endpoint's flags. */
 static int compile_pod(const struct pw_cluster *c, struct pod_slot *ps)
 {
 	struct out o = {};
 	int s, d, i, j, err = 0;
 
-	for (s = 0; !err && s < ps->nnext; s++) {
+	for (s = 0; !err && !ps->pod->remote && s < ps->nnext; s++) {
 		const struct np_slot *ns = pw_np_by_slot(c, ps->next[s].slot);
 
 		for (d = 0; ns && !err && d < 2; d++) {

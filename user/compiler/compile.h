@@ -48,7 +48,9 @@ struct pw_out_ipcache {
 	struct pw_ipcache_entry val;
 };
 
-/* No duplicate keys; pol sorted by endpoint first, then key; ipc by key. */
+/* No duplicate keys; pol sorted by endpoint first, then key; ipc by key.
+ * A remote pod (pw_pod.remote) has an endpoint and ipcache entries but no
+ * policy entries. */
 struct pw_compiled {
 	struct pw_out_ep *eps; /* one per pod */
 	int neps;

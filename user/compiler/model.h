@@ -104,6 +104,9 @@ struct pw_pod {
 	int nports;
 	__u8 ips[PW_POD_IPS_MAX][16];
 	int nips;
+	/* runs on another node: a peer only (identity, ipcache), no policy
+	 * entries of its own, which only its own node's agent needs */
+	bool remote;
 };
 
 struct pw_namespace {

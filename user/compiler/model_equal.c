@@ -101,7 +101,7 @@ bool pw_pod_equal(const struct pw_pod *a, const struct pw_pod *b)
 
 	if (!str_eq(a->ns, b->ns) || !str_eq(a->name, b->name) ||
 	    pw_labels_cmp(&a->labels, &b->labels) || a->nports != b->nports ||
-	    a->nips != b->nips ||
+	    a->nips != b->nips || a->remote != b->remote ||
 	    memcmp(a->ips, b->ips, sizeof(a->ips[0]) * a->nips))
 		return false;
 	for (i = 0; i < a->nports; i++)

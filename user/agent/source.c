@@ -5,10 +5,54 @@
 #include <string.h>
 #include "source.h"
 
-int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine)
+static __u64 pod_hash(const char *ns, const char *name)
+{
+	return pw_hash_str(pw_hash_str(PW_HASH_SEED, ns), name);
+}
+
+struct pod_key {
+	const struct pw_objects *objs;
+	const struct pw_pod *p;
+};
+
+static bool pod_is(const void *ctx, __u32 pos)
+{
+	const struct pod_key *k = ctx;
+	const struct pw_object *o = &k->objs->v[pos];
+
+	return o->kind == PW_KIND_POD && !strcmp(o->pod->ns, k->p->ns) &&
+	       !strcmp(o->pod->name, k->p->name);
+}
+
+/* The Pod named like @p in @objs, or -1. */
+static int find_pod(const struct pw_objects *objs, const struct pw_pod *p,
+		    struct pw_pod_index *idx)
+{
+	struct pod_key k = {objs, p};
+	int i;
+
+	if (!idx) {
+		for (i = 0; i < objs->n; i++)
+			if (pod_is(&k, i))
+				return i;
+		return -1;
+	}
+	for (; idx->upto < objs->n; idx->upto++) {
+		const struct pw_object *o = &objs->v[idx->upto];
+
+		if (o->kind == PW_KIND_POD &&
+		    pw_hidx_add(&idx->h, pod_hash(o->pod->ns, o->pod->name),
+				idx->upto))
+			return -ENOMEM;
+	}
+	return pw_hidx_find(&idx->h, pod_hash(p->ns, p->name), pod_is, &k);
+}
+
+int pw_source_add_pod_idx(struct pw_objects *objs, struct pw_objects *mine,
+			  struct pw_pod_index *idx)
 {
 	struct pw_object *v;
-	struct pw_pod *p;
+	struct pw_pod *p, *q;
 	int i;
 
 	if (mine->n != 1 || mine->v[0].kind != PW_KIND_POD) {
@@ -16,12 +60,13 @@ int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine)
 		return -EINVAL;
 	}
 	p = mine->v[0].pod;
-	for (i = 0; i < objs->n; i++) {
-		struct pw_pod *q = objs->v[i].pod;
-
-		if (objs->v[i].kind != PW_KIND_POD || strcmp(q->ns, p->ns) ||
-		    strcmp(q->name, p->name))
-			continue;
+	i = find_pod(objs, p, idx);
+	if (i == -ENOMEM) {
+		pw_objects_free(mine);
+		return i;
+	}
+	if (i >= 0) {
+		q = objs->v[i].pod;
 		/* a manifest's Pod: its labels and named ports, our IPs;
 		 * and it runs here, whatever the API server said last */
 		memcpy(q->ips, p->ips, sizeof(q->ips));
@@ -41,6 +86,17 @@ int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine)
 	mine->v = NULL;
 	mine->n = 0;
 	return 0;
+}
+
+int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine)
+{
+	return pw_source_add_pod_idx(objs, mine, NULL);
+}
+
+void pw_pod_index_free(struct pw_pod_index *idx)
+{
+	pw_hidx_free(&idx->h);
+	idx->upto = 0;
 }
 
 int pw_netns_index_add(struct pw_netns_index *x, const char *ns,

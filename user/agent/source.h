@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include "cluster.h"
 #include "manifest.h"
 
 struct pw_source {
@@ -71,6 +72,19 @@ void pw_netns_index_clear(struct pw_netns_index *x);
  * and is no longer remote, otherwise it joins @objs. @mine is emptied
  * either way. */
 int pw_source_add_pod(struct pw_objects *objs, struct pw_objects *mine);
+
+/* The same for a source that adds many pods in one collect: @idx finds
+ * the Pod in @objs by hash (one per collect, zeroed first, freed with
+ * pw_pod_index_free), so that a node's pods among 150,000 cost no scan
+ * each. */
+struct pw_pod_index {
+	struct pw_hidx h;
+	int upto; /* objs->v[0 .. upto) are in it */
+};
+
+int pw_source_add_pod_idx(struct pw_objects *objs, struct pw_objects *mine,
+			  struct pw_pod_index *idx);
+void pw_pod_index_free(struct pw_pod_index *idx);
 
 /* A folder of manifests (source_manifests.c). */
 int pw_src_manifests_new(const char *dir, struct pw_source **out);

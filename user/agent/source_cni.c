@@ -374,6 +374,7 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 		   size_t errlen)
 {
 	struct pw_src_cni *s = (struct pw_src_cni *)base;
+	struct pw_pod_index idx = {};
 	const cJSON *r;
 	int ret = 0;
 
@@ -394,12 +395,15 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 			ret = e;
 			continue;
 		}
-		e = pw_source_add_pod(objs, &mine);
-		if (e == -ENOMEM)
-			return e;
+		e = pw_source_add_pod_idx(objs, &mine, &idx);
+		if (e == -ENOMEM) {
+			ret = e;
+			break;
+		}
 		if (e)
 			ret = e;
 	}
+	pw_pod_index_free(&idx);
 	return ret;
 }
 

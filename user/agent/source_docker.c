@@ -362,8 +362,8 @@ static int read_daemon(struct pw_src_docker *s, cJSON **out, char *err,
 
 /* One Pod into @objs; a Pod that a manifest gave already gets the
  * container's addresses (as the CNI source does). */
-static int add_pod(const cJSON *pod, struct pw_objects *objs, char *err,
-		   size_t errlen)
+static int add_pod(const cJSON *pod, struct pw_objects *objs,
+		   struct pw_pod_index *idx, char *err, size_t errlen)
 {
 	char *text = cJSON_PrintUnformatted(pod);
 	struct pw_objects mine = {};
@@ -378,7 +378,7 @@ static int add_pod(const cJSON *pod, struct pw_objects *objs, char *err,
 		pw_objects_free(&mine);
 		return ret;
 	}
-	return pw_source_add_pod(objs, &mine);
+	return pw_source_add_pod_idx(objs, &mine, idx);
 }
 
 static void schedule(struct pw_src_docker *s);
@@ -462,6 +462,7 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 		   size_t errlen)
 {
 	struct pw_src_docker *s = (struct pw_src_docker *)base;
+	struct pw_pod_index idx = {};
 	char e[PW_ERR_LEN];
 	cJSON *pod;
 	int ret = 0, r;
@@ -480,9 +481,11 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 				   str(md, "name"),
 				   str(cJSON_GetObjectItem(md, "annotations"),
 				       PW_DOCKER_NETNS_ANNOTATION));
-		r = add_pod(pod, objs, e, sizeof(e));
-		if (r == -ENOMEM)
-			return r;
+		r = add_pod(pod, objs, &idx, e, sizeof(e));
+		if (r == -ENOMEM) {
+			ret = r;
+			break;
+		}
 		if (r) { /* one odd container does not stop the others */
 			pr_warn("docker: %s\n", e);
 			if (!ret) {
@@ -491,6 +494,7 @@ static int collect(struct pw_source *base, struct pw_objects *objs, char *err,
 			}
 		}
 	}
+	pw_pod_index_free(&idx);
 	return ret;
 }
 

@@ -322,7 +322,14 @@ static void build(int rules, int ids)
 	if (pw_sync_new(&syn) || pw_sync_apply(syn, dp, &co, &b, 1, &st))
 		die("sync failed");
 	t3 = now_ms();
+	/* policy entries: the trie's and the exact-match hash's */
 	pw_dp_map_fill(dp, PW_MAP_POLICY, &n_pol_entries, &max);
+	{
+		__u64 nx = 0;
+
+		pw_dp_map_fill(dp, PW_MAP_POLICY_EXACT, &nx, &max);
+		n_pol_entries += nx;
+	}
 	pw_dp_map_fill(dp, PW_MAP_IPCACHE, &n_ipc_entries, &max);
 	fprintf(csv_sync, "%d,%d,%d,%d,%llu,%llu,%.1f,%.1f,%.1f\n", rules, ids,
 		npol + 1, ids + 1, (unsigned long long)n_pol_entries,

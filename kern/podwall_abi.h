@@ -102,6 +102,11 @@ enum pw_endpoint_flags {
 	/* traffic with the node (PW_ID_HOST) passes whatever the policy:
 	 * Kubernetes admits a pod's own node, for the kubelet's probes */
 	PW_EP_F_NODE_OPEN = 1U << 7,
+	/* the set's entries of this direction are all exact (pw_policy_exact):
+	 * the trie is not walked for it. Clear means "walk it": the safe
+	 * reading of an endpoint written before the flag existed. */
+	PW_EP_F_INGRESS_EXACT = 1U << 8,
+	PW_EP_F_EGRESS_EXACT = 1U << 9,
 };
 
 struct pw_endpoint {
@@ -156,6 +161,32 @@ struct pw_policy_key {
 	__u8 proto;    /* IPPROTO_* */
 	__be16 dport;  /* network order: prefix bits are the high bits */
 };
+
+/*
+ * Exact entries (prefixlen PW_POL_PLEN_FULL: one protocol, one port) live
+ * in a hash map instead, keyed by the policy key without its prefixlen,
+ * so the common case costs one hash lookup whatever the number of rules;
+ * the trie keeps what needs a prefix (any protocol, any port, port
+ * ranges). A lookup tries the hash first: an exact entry is the longest
+ * match the trie would have found, so verdicts and rule ids are the
+ * trie's. The trie is still walked unless the endpoint says its set has
+ * no prefix entry in that direction (PW_EP_F_*_EXACT), and an exact entry
+ * in the trie (pins from before the hash) still matches there.
+ */
+struct pw_policy_xkey {
+	__u32 pol_id;
+	__u32 peer_id;
+	__u8 dir;
+	__u8 proto;
+	__be16 dport; /* network order */
+};
+
+/* The datapath looks the hash up at &key.pol_id of a trie key. */
+_Static_assert(sizeof(struct pw_policy_key) ==
+			       sizeof(__u32) + sizeof(struct pw_policy_xkey) &&
+		       __builtin_offsetof(struct pw_policy_key, pol_id) ==
+			       sizeof(__u32),
+	       "pw_policy_xkey is pw_policy_key after its prefixlen");
 
 struct pw_policy_entry {
 	__u32 rule_id; /* the compiler's id of the rule, for logs and trace */

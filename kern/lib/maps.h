@@ -34,6 +34,16 @@ struct {
 	__type(value, struct pw_policy_entry);
 } pw_policy SEC(".maps");
 
+/* exact (endpoint, peer, direction, protocol, port) -> rule: one hash
+ * lookup however many there are; sized as pw_policy */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_POLICY_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pw_policy_xkey);
+	__type(value, struct pw_policy_entry);
+} pw_policy_exact SEC(".maps");
+
 /* source prefix -> deny-list entry, for the uplink prefilter (XDP) */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

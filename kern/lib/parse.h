@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Packet parsing. Every header is copied out with ctx_load(), so a read past
- * the packet fails instead of returning stale bytes. Hostile input from a pod
- * is the normal case here: each parser either fills struct pw_pkt with facts
- * that the policy can trust, or returns a negative PW_DROP_* reason. Nothing
- * is ever judged by bytes that are not the header they are taken for.
+ * Packet parsing. Every header is copied out with ctx_load() or ctx_read(),
+ * so a read past the packet fails instead of returning stale bytes. Hostile
+ * input from a pod is the normal case here: each parser either fills struct
+ * pw_pkt with facts that the policy can trust, or returns a negative PW_DROP_*
+ * reason. Nothing is ever judged by bytes that are not the header they are
+ * taken for.
  */
 #ifndef PW_PARSE_H
 #define PW_PARSE_H
@@ -137,7 +138,7 @@ static __always_inline int parse_eth(struct pw_ctx *ctx, struct pw_pkt *pkt,
 	int tags = ctx_vlan_offloaded(ctx) ? 1 : 0;
 	int i;
 
-	if (ctx_load(ctx, 0, &eth, sizeof(eth)))
+	if (ctx_read(ctx, 0, &eth, sizeof(eth)))
 		return -PW_DROP_BAD_L2;
 	__builtin_memcpy(pkt->smac, eth.h_source, ETH_ALEN);
 	*proto = eth.h_proto;
@@ -275,7 +276,7 @@ static __always_inline int parse_l4(struct pw_ctx *ctx, struct pw_pkt *pkt,
 	case IPPROTO_TCP: {
 		__u8 doff;
 
-		if (off + 20 > pkt->end || ctx_load(ctx, off, h, 20))
+		if (off + 20 > pkt->end || ctx_read(ctx, off, h, 20))
 			return l4_short(pkt);
 		doff = h[12] >> 4;
 		if (doff < 5)
@@ -292,7 +293,7 @@ static __always_inline int parse_l4(struct pw_ctx *ctx, struct pw_pkt *pkt,
 		__u16 ulen;
 
 		hl = 8;
-		if (off + hl > pkt->end || ctx_load(ctx, off, h, 8))
+		if (off + hl > pkt->end || ctx_read(ctx, off, h, 8))
 			return l4_short(pkt);
 		__builtin_memcpy(&pkt->sport, &h[0], 2);
 		__builtin_memcpy(&pkt->dport, &h[2], 2);
@@ -364,7 +365,7 @@ static __always_inline int parse_ip4(struct pw_ctx *ctx, struct pw_pkt *pkt)
 	__u16 tot, fo;
 	struct iphdr ip;
 
-	if (ctx_load(ctx, off, &ip, sizeof(ip)))
+	if (ctx_read(ctx, off, &ip, sizeof(ip)))
 		return -PW_DROP_BAD_IP4;
 	/* before the checks, so that a malformed packet's drop is logged
 	 * with the addresses it carries */

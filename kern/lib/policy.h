@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Identity and policy lookups. A verdict costs one ipcache LPM lookup and at
- * most three policy LPM lookups (the peer's label identity, its ipBlock
- * identity, any peer), whatever the number of policies, rules or endpoints.
+ * Identity and policy lookups. A verdict costs one ipcache LPM lookup and,
+ * for each of at most three peer identities (the peer's label identity, its
+ * ipBlock identity, any peer), one hash lookup of the exact entry and, only
+ * if the set has prefix entries in that direction, one policy LPM lookup;
+ * whatever the number of policies, rules or endpoints.
  */
 #ifndef PW_POLICY_H
 #define PW_POLICY_H
@@ -24,8 +26,14 @@ static __always_inline struct pw_ipcache_entry ipcache_lookup(const __u8 *addr)
 	return id;
 }
 
+/*
+ * The entry of set @pol_id for one peer identity: the exact one in the
+ * hash first (the longest match there can be), then, if @trie, the
+ * longest prefix in the trie.
+ */
 static __always_inline int pol_lookup_id(__u32 pol_id, __u32 peer, __u8 dir,
-					 __u8 proto, __be16 dport, __u32 *rule)
+					 __u8 proto, __be16 dport, int trie,
+					 __u32 *rule)
 {
 	struct pw_policy_key key = {
 		.prefixlen = PW_POL_PLEN_FULL,
@@ -37,7 +45,10 @@ static __always_inline int pol_lookup_id(__u32 pol_id, __u32 peer, __u8 dir,
 	};
 	struct pw_policy_entry *e;
 
-	e = bpf_map_lookup_elem(&pw_policy, &key);
+	/* the hash key is the trie key after its prefixlen (podwall_abi.h) */
+	e = bpf_map_lookup_elem(&pw_policy_exact, &key.pol_id);
+	if (!e && trie)
+		e = bpf_map_lookup_elem(&pw_policy, &key);
 	if (!e)
 		return 0;
 	*rule = e->rule_id;
@@ -69,6 +80,7 @@ static __always_inline int pol_judge(const struct pw_endpoint *ep, __u8 dir,
 				     __be16 dport, __u32 *rule, __u32 *peer_id)
 {
 	struct pw_ipcache_entry peer = ipcache_lookup(remote);
+	int trie;
 
 	*peer_id = peer.id;
 	*rule = PW_RULE_DEFAULT;
@@ -76,13 +88,16 @@ static __always_inline int pol_judge(const struct pw_endpoint *ep, __u8 dir,
 		return 1;
 	if (peer.id == PW_ID_HOST && (ep->flags & PW_EP_F_NODE_OPEN))
 		return 1;
-	if (pol_lookup_id(ep->pol_id, peer.id, dir, proto, dport, rule))
+	trie = !(ep->flags & (dir == PW_DIR_INGRESS ? PW_EP_F_INGRESS_EXACT
+						    : PW_EP_F_EGRESS_EXACT));
+	if (pol_lookup_id(ep->pol_id, peer.id, dir, proto, dport, trie, rule))
 		return 1;
 	/* ipBlock: a pod inside a referenced CIDR is judged by both */
-	if (peer.cidr_id &&
-	    pol_lookup_id(ep->pol_id, peer.cidr_id, dir, proto, dport, rule))
+	if (peer.cidr_id && pol_lookup_id(ep->pol_id, peer.cidr_id, dir, proto,
+					  dport, trie, rule))
 		return 1;
-	return pol_lookup_id(ep->pol_id, PW_ID_ANY, dir, proto, dport, rule);
+	return pol_lookup_id(ep->pol_id, PW_ID_ANY, dir, proto, dport, trie,
+			     rule);
 }
 
 #endif /* PW_POLICY_H */

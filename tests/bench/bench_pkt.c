@@ -11,7 +11,8 @@
  * context's ifindex only for a device of the current namespace). RULES is
  * the number of policy entries the compiler produces for web: policies of
  * 10 single TCP ports each towards one peer identity, cycling over the
- * peers, so every (identity, port) pair is its own trie entry.
+ * peers, so every (identity, port) pair is its own exact entry (in the
+ * hash map pw_policy_exact).
  *
  * Paths, each over FLOWS different packets (distinct source ports, peers
  * and destination ports cycling), never one hot tuple:
@@ -29,6 +30,10 @@
  *                 one hash miss
  *   new-open      a new flow at an endpoint no policy selects: as
  *                 new-allowed without the ipcache and policy lookups
+ *   new-same-rule new flows (distinct source ports) all allowed by one
+ *                 policy entry of one peer: as new-allowed with the
+ *                 ipcache and policy entries always in the cache, so
+ *                 new-allowed minus this is what cold entries cost
  *
  * BPF_PROG_TEST_RUN runs one packet @repeat times, and a new flow is new
  * only once; so each packet is one test run with repeat = 1, and the
@@ -322,7 +327,14 @@ static void build(int rules, int ids)
 	if (pw_sync_new(&syn) || pw_sync_apply(syn, dp, &co, &b, 1, &st))
 		die("sync failed");
 	t3 = now_ms();
+	/* policy entries: the trie's and the exact-match hash's */
 	pw_dp_map_fill(dp, PW_MAP_POLICY, &n_pol_entries, &max);
+	{
+		__u64 nx = 0;
+
+		pw_dp_map_fill(dp, PW_MAP_POLICY_EXACT, &nx, &max);
+		n_pol_entries += nx;
+	}
 	pw_dp_map_fill(dp, PW_MAP_IPCACHE, &n_ipc_entries, &max);
 	fprintf(csv_sync, "%d,%d,%d,%d,%llu,%llu,%.1f,%.1f,%.1f\n", rules, ids,
 		npol + 1, ids + 1, (unsigned long long)n_pol_entries,
@@ -391,12 +403,13 @@ enum path {
 	P_V6,
 	P_NOEP,
 	P_OPEN,
+	P_SAME,
 	P__MAX,
 };
 
 static const char *const path_name[P__MAX] = {
 	"new-allowed", "established", "denied",	  "new-cidr",
-	"ipv6-2ext",   "no-endpoint", "new-open",
+	"ipv6-2ext",   "no-endpoint", "new-open", "new-same-rule",
 };
 
 /* Flow f of the allowed paths: the peer and port of policy f % npol. */
@@ -468,6 +481,11 @@ static __u32 packet(struct pg *p, enum path pa, int f, int *ifx)
 		peer4(peer, a, sizeof(a));
 		tcp4(p, web_mac, host_mac, WEB4, a, 2000 + f, port, PG_ACK);
 		*ifx = if_nametoindex(VETH "p");
+		return PASS;
+	case P_SAME:
+		allowed(0, &peer, &port);
+		peer4(peer, a, sizeof(a));
+		tcp4(p, web_mac, host_mac, WEB4, a, 2000 + f, port, PG_SYN);
 		return PASS;
 	case P_OPEN:
 		allowed(f, &peer, &port);
@@ -648,6 +666,8 @@ static void measure(void)
 		round_path(P_CIDR, &pw[P_CIDR][r], &noop[P_CIDR][r]);
 		ct_clear();
 		round_path(P_V6, &pw[P_V6][r], &noop[P_V6][r]);
+		ct_clear();
+		round_path(P_SAME, &pw[P_SAME][r], &noop[P_SAME][r]);
 	}
 	/* new flows and drops each sent one event; established none */
 	if (nevents - ev0 < (__u64)rounds * flows * 4)

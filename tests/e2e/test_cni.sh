@@ -87,7 +87,7 @@ print(json.dumps({"cniVersion": sys.argv[1], "name": "pwe2e",
 maps() {
 	local m
 
-	for m in pw_endpoints pw_ipcache pw_policy; do
+	for m in pw_endpoints pw_ipcache pw_policy pw_policy_exact; do
 		echo "$m"
 		bpftool map dump pinned "$PIN/$m" || return 1
 		echo "--end--"
@@ -107,8 +107,9 @@ print(json.dumps(out))'
 
 # mapq SNAPSHOT EXPR: print a Python expression over a snapshot from
 # maps(): n(map) entries, n_peers() pw_ipcache's but the node's own,
-# has_ip(a) in pw_ipcache, ep_of(a) its
-# pw_endpoints values, pol(pol_id) its pw_policy entries.
+# has_ip(a) in pw_ipcache, ep_of(a) its pw_endpoints values, pol(pol_id)
+# its policy entries (trie and exact); n('pw_policy') counts both policy
+# maps.
 mapq() {
 	"$PY" -c '
 import ipaddress, json, sys
@@ -116,6 +117,8 @@ m = json.loads(sys.argv[1])
 def ip(a):
     return list(ipaddress.IPv4Address(a).packed)
 def n(name):
+    if name == "pw_policy":
+        return len(m[name]) + len(m["pw_policy_exact"])
     return len(m[name])
 def has_ip(a):
     return any(e["key"]["addr"][12:] == ip(a) for e in m["pw_ipcache"])
@@ -123,7 +126,8 @@ def ep_of(a):
     return [e["value"] for e in m["pw_endpoints"]
             if e["value"]["ip4"][12:] == ip(a)]
 def pol(pid):
-    return [e for e in m["pw_policy"] if e["key"]["pol_id"] == pid]
+    return [e for e in m["pw_policy"] + m["pw_policy_exact"]
+            if e["key"]["pol_id"] == pid]
 def n_peers():
     # ipcache entries but those of the node itself (the host identity, 2)
     return len([e for e in m["pw_ipcache"] if e["value"]["id"] != 2])

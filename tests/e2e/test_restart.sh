@@ -159,12 +159,13 @@ pod_bg() {
 	bg ip netns exec "$E2E_NS_PREFIX$pod" "$@"
 }
 
-# snapshot FILE: endpoints, ipcache and policy maps as canonical JSON
-# (entries sorted), so only content counts. Not pw_ct: traffic changes it.
+# snapshot FILE: endpoints, ipcache and policy maps (trie and exact) as
+# canonical JSON (entries sorted), so only content counts. Not pw_ct:
+# traffic changes it.
 snapshot() {
 	local m
 
-	for m in pw_endpoints pw_ipcache pw_policy; do
+	for m in pw_endpoints pw_ipcache pw_policy pw_policy_exact; do
 		echo "$m"
 		bpftool -j map dump pinned "$PIN/$m" || return 1
 		echo
@@ -201,11 +202,13 @@ for m in sorted(set(a) | set(b)):
             print("#   after:  %s" % e, file=sys.stderr)' "$1" "$2"
 }
 
-# counts FILE: "endpoints ipcache policy" entry counts of a snapshot.
+# counts FILE: "endpoints ipcache policy" entry counts of a snapshot
+# (policy: the trie's and the exact ones').
 counts() {
 	"$PY" -c 'import json, sys
 m = json.load(open(sys.argv[1]))
-print(len(m["pw_endpoints"]), len(m["pw_ipcache"]), len(m["pw_policy"]))' "$1"
+print(len(m["pw_endpoints"]), len(m["pw_ipcache"]),
+      len(m["pw_policy"]) + len(m["pw_policy_exact"]))' "$1"
 }
 
 # reconcile_after LINE: the first reconcile summary in the agent log

@@ -154,13 +154,43 @@ static int sync_now(struct pw_cluster *c, struct pw_sync *s,
 	return err;
 }
 
+/* Entries of both policy maps: the trie's and the exact ones' */
 static int count_policy_entries(void)
+{
+	int fd = pw_dp_map_fd(fx.dp, PW_MAP_POLICY), n = 0;
+	int xfd = pw_dp_map_fd(fx.dp, PW_MAP_POLICY_EXACT);
+	struct pw_policy_key k, *prev = NULL;
+	struct pw_policy_xkey xk, *xprev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		n++;
+		prev = &k;
+	}
+	while (!bpf_map_get_next_key(xfd, xprev, &xk)) {
+		n++;
+		xprev = &xk;
+	}
+	return n;
+}
+
+/* The EXACT flags of endpoint @i. */
+static __u32 exact_of(int i)
+{
+	struct pw_endpoint ep;
+
+	if (pw_dp_endpoint_get(fx.dp, fx.ep[i].ifindex, &ep))
+		return ~0U;
+	return ep.flags & (PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT);
+}
+
+/* Exact entries in the trie (what a podwall before the hash wrote). */
+static int count_trie_exact(void)
 {
 	int fd = pw_dp_map_fd(fx.dp, PW_MAP_POLICY), n = 0;
 	struct pw_policy_key k, *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		n++;
+		n += k.prefixlen == PW_POL_PLEN_FULL;
 		prev = &k;
 	}
 	return n;
@@ -254,6 +284,17 @@ static bool agree_body(struct pw_cluster *c, struct pw_sync *s)
 	ASSERT_OK(sync_now(c, s, &st, &npol), "first sync");
 	ASSERT_EQ(st.endpoints_changed, FX_NEP, "every endpoint written");
 	ASSERT_EQ(count_policy_entries(), npol, "the map holds the compile");
+	ASSERT_EQ(count_trie_exact(), 0, "exact entries are in the hash");
+	/* b admits a UDP range, d sends to any UDP port: both need the trie;
+	 * c admits port 80 only, a is selected by nothing */
+	ASSERT_EQ(exact_of(0), PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT,
+		  "a: no entries, no trie");
+	ASSERT_EQ(exact_of(1), PW_EP_F_EGRESS_EXACT,
+		  "b: ingress walks the trie");
+	ASSERT_EQ(exact_of(2), PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT,
+		  "c: exact ports only");
+	ASSERT_EQ(exact_of(3), PW_EP_F_INGRESS_EXACT,
+		  "d: egress walks the trie");
 	ASSERT_TRUE(matrix(c, &checked, &allowed), "first matrix");
 	/* a matrix of all-allowed or all-denied would prove little */
 	ASSERT_TRUE(allowed > 0 && allowed < checked, "mixed verdicts");
@@ -288,6 +329,10 @@ static bool agree_body(struct pw_cluster *c, struct pw_sync *s)
 	/* a (web in x) and d's only policy went; a is selected by none */
 	ASSERT_EQ(st.endpoints_changed, 3, "b, c and d changed; a did not");
 	ASSERT_EQ(count_policy_entries(), npol, "old sets are gone");
+	/* b now admits one port; c any port of its peers: the flags moved */
+	ASSERT_EQ(exact_of(1), PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT,
+		  "b: exact only now");
+	ASSERT_EQ(exact_of(2), PW_EP_F_EGRESS_EXACT, "c: walks the trie now");
 	/* fresh flows, so each first packet meets the new policy */
 	clear_conntrack();
 	checked = allowed = 0;
@@ -309,6 +354,99 @@ PW_TEST(agree_trace_and_datapath)
 		return false;
 	}
 	ok = agree_body(c, s);
+	pw_sync_free(s);
+	pw_cluster_free(c);
+	return ok;
+}
+
+/*
+ * Maps of a podwall from before the exact-match hash: every entry in the
+ * trie, endpoints without the EXACT flags. The datapath judges them as
+ * before (the trie is walked); a restarted agent adopts them, and its
+ * first sync moves the exact entries into the hash (written there before
+ * they leave the trie) and sets the flags; the verdicts never change.
+ */
+static bool old_pins_body(struct pw_cluster *c, struct pw_sync *s)
+{
+	int xfd = pw_dp_map_fd(fx.dp, PW_MAP_POLICY_EXACT);
+	int tfd = pw_dp_map_fd(fx.dp, PW_MAP_POLICY);
+	struct pw_sync_stats st;
+	struct pw_sync *s2 = NULL;
+	int npol, checked = 0, allowed = 0, nexact = 0, i, err;
+	struct pw_policy_xkey xk;
+	struct pw_policy_entry pe;
+	bool ok;
+
+	ASSERT_OK(load(c, cluster_yaml), "cluster");
+	ASSERT_OK(load(c, policies_yaml), "policies");
+	ASSERT_OK(sync_now(c, s, &st, &npol), "first sync");
+	/* make them old: exact entries into the trie, flags off */
+	while (!bpf_map_get_next_key(xfd, NULL, &xk)) {
+		struct pw_policy_key k = {.prefixlen = PW_POL_PLEN_FULL,
+					  .pol_id = xk.pol_id,
+					  .peer_id = xk.peer_id,
+					  .dir = xk.dir,
+					  .proto = xk.proto,
+					  .dport = xk.dport};
+
+		ASSERT_OK(bpf_map_lookup_elem(xfd, &xk, &pe), "read");
+		ASSERT_OK(bpf_map_update_elem(tfd, &k, &pe, BPF_ANY),
+			  "to trie");
+		ASSERT_OK(bpf_map_delete_elem(xfd, &xk), "out of the hash");
+		nexact++;
+	}
+	ASSERT_TRUE(nexact > 0, "the cluster has exact entries");
+	for (i = 0; i < FX_NEP; i++) {
+		struct pw_endpoint ep;
+
+		ASSERT_OK(pw_dp_endpoint_get(fx.dp, fx.ep[i].ifindex, &ep),
+			  "endpoint");
+		ep.flags &= ~(PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT);
+		ASSERT_OK(pw_dp_endpoint_set(fx.dp, fx.ep[i].ifindex, &ep),
+			  "old endpoint");
+	}
+	ASSERT_EQ(count_trie_exact(), nexact, "old layout");
+	ASSERT_TRUE(matrix(c, &checked, &allowed), "old layout's matrix");
+
+	/* the restarted agent */
+	ASSERT_OK(pw_sync_new(&s2), "second sync state");
+	err = pw_sync_adopt(s2, fx.dp);
+	err = err ?: sync_now(c, s2, &st, &npol);
+	ok = !err && count_trie_exact() == 0 &&
+	     count_policy_entries() == npol &&
+	     exact_of(2) == (PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT);
+	if (ok) {
+		/* adopted again: the new layout needs nothing written */
+		pw_sync_free(s2);
+		s2 = NULL;
+		err = pw_sync_new(&s2) ?: pw_sync_adopt(s2, fx.dp);
+		err = err ?: sync_now(c, s2, &st, &npol);
+	}
+	pw_sync_free(s2);
+	ASSERT_TRUE(ok, "adopted: exact entries moved to the hash, flags set");
+	ASSERT_OK(err, "adopt again");
+	ASSERT_EQ(st.endpoints_changed + st.policy_writes + st.policy_deletes,
+		  0, "then nothing to write");
+	clear_conntrack();
+	checked = allowed = 0;
+	ASSERT_TRUE(matrix(c, &checked, &allowed), "new layout's matrix");
+	ASSERT_TRUE(allowed > 0 && allowed < checked, "mixed verdicts");
+	return true;
+}
+
+PW_TEST(agree_old_pins_exact_entries_move_to_the_hash)
+{
+	struct pw_cluster *c;
+	struct pw_sync *s;
+	bool ok;
+
+	ASSERT_OK(fx_init(), "fixture");
+	ASSERT_OK(pw_cluster_new(&c), "cluster");
+	if (pw_sync_new(&s)) {
+		pw_cluster_free(c);
+		return false;
+	}
+	ok = old_pins_body(c, s);
 	pw_sync_free(s);
 	pw_cluster_free(c);
 	return ok;

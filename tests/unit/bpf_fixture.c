@@ -182,6 +182,9 @@ static int dp_reset(void)
 		      ?: map_clear(pw_dp_map_fd(fx.dp, PW_MAP_POLICY),
 				   sizeof(struct pw_policy_key));
 	err = err
+		      ?: map_clear(pw_dp_map_fd(fx.dp, PW_MAP_POLICY_EXACT),
+				   sizeof(struct pw_policy_xkey));
+	err = err
 		      ?: map_clear(pw_dp_map_fd(fx.dp, PW_MAP_CT),
 				   sizeof(struct pw_ct_key));
 	err = err

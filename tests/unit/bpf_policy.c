@@ -3,6 +3,7 @@
  * Policy decisions of new flows: per direction, identities from the
  * ipcache (labels and ipBlock CIDRs with excepts), port ranges, wildcards.
  */
+#include <bpf/bpf.h>
 #include "bpf_fixture.h"
 
 PW_TEST(policy_no_endpoint_passes_untouched)
@@ -390,5 +391,88 @@ PW_TEST(policy_v4_mapped_ipv6_source_is_not_the_v4_peer)
 	ASSERT_EQ(fx_tcp(&v4, IN, PG_SYN), FX_PASS, "the IPv4 peer");
 	ASSERT_NEQ(fx_tcp(&mapped, IN, PG_SYN), FX_PASS,
 		   "IPv6 from ::ffff:10.1.0.5");
+	return true;
+}
+
+/*
+ * Exact entries live in a hash, prefixes in the trie. The hash is asked
+ * first, and its entry is the longest match the trie would have given: the
+ * same verdict and the same rule. An endpoint that says its direction is
+ * exact only (PW_EP_F_*_EXACT) never walks the trie for it; one that does
+ * not say so (every endpoint written before the flag) always does, and
+ * finds there an exact entry an older podwall left in the trie.
+ */
+PW_TEST(policy_exact_hash_and_trie)
+{
+	struct fx_flow p80 = FX_FLOW(A, "10.1.0.5", 40000, 80);
+	struct fx_flow p81 = FX_FLOW(A, "10.1.0.5", 40001, 81);
+	struct fx_flow p90 = FX_FLOW(A, "10.1.0.5", 40002, 90);
+	struct pw_policy_key old = {
+		.prefixlen = PW_POL_PLEN_FULL,
+		.peer_id = PW_ID_ANY,
+		.dir = EG,
+		.proto = IPPROTO_TCP,
+		.dport = htons(90),
+	};
+	struct pw_policy_entry e = {.rule_id = 53};
+	struct pw_ct_entry ct;
+	__u64 n;
+	__u32 max;
+
+	ASSERT_OK(fx_init(), "fixture");
+	old.pol_id = A->ep_id; /* known once the fixture is up */
+	ASSERT_OK(fx_ep_set(A, PW_EP_F_EGRESS_ENFORCED, 1), "endpoint");
+	ASSERT_OK(fx_allow(A, EG, PW_ID_ANY, IPPROTO_TCP, 80, 80, 51), "exact");
+	ASSERT_OK(fx_allow(A, EG, PW_ID_ANY, IPPROTO_TCP, 64, 127, 52),
+		  "range");
+	ASSERT_OK(pw_dp_map_fill(fx.dp, PW_MAP_POLICY_EXACT, &n, &max),
+		  "exact map");
+	ASSERT_EQ(n, 1, "the exact entry is in the hash");
+	ASSERT_OK(pw_dp_map_fill(fx.dp, PW_MAP_POLICY, &n, &max), "trie");
+	ASSERT_EQ(n, 1, "the range is one trie prefix");
+	/* an exact entry in the trie, as pins from before the hash hold */
+	ASSERT_OK(bpf_map_update_elem(pw_dp_map_fd(fx.dp, PW_MAP_POLICY), &old,
+				      &e, BPF_ANY),
+		  "old exact entry");
+
+	ASSERT_EQ(fx_tcp(&p80, EG, PG_SYN), FX_PASS, "exact port");
+	ASSERT_OK(fx_ct_get(&p80, IPPROTO_TCP, &ct), "flow 80");
+	ASSERT_EQ(ct.rule_id, 51, "the exact rule, the longest match");
+	ASSERT_EQ(fx_tcp(&p81, EG, PG_SYN), FX_PASS, "port in the range");
+	ASSERT_OK(fx_ct_get(&p81, IPPROTO_TCP, &ct), "flow 81");
+	ASSERT_EQ(ct.rule_id, 52, "the range's rule");
+	ASSERT_EQ(fx_tcp(&p90, EG, PG_SYN), FX_PASS, "old entry in the trie");
+	ASSERT_OK(fx_ct_get(&p90, IPPROTO_TCP, &ct), "flow 90");
+	ASSERT_EQ(ct.rule_id, 53, "found in the trie");
+
+	/* "exact only": the trie is not asked, the hash still is */
+	ASSERT_OK(
+		fx_ep_set(A, PW_EP_F_EGRESS_ENFORCED | PW_EP_F_EGRESS_EXACT, 2),
+		"exact only");
+	p80.lport = 41000;
+	p81.lport = 41001;
+	p90.lport = 41002;
+	ASSERT_EQ(fx_tcp(&p80, EG, PG_SYN), FX_PASS, "exact port, no trie");
+	ASSERT_EQ(fx_tcp(&p81, EG, PG_SYN), PW_DROP_POLICY_DENIED,
+		  "the trie was not walked");
+	ASSERT_EQ(fx_tcp(&p90, EG, PG_SYN), PW_DROP_POLICY_DENIED,
+		  "nor for its exact entry");
+	/* the flag of the other direction does not skip this one's trie */
+	ASSERT_OK(fx_ep_set(A, PW_EP_F_EGRESS_ENFORCED | PW_EP_F_INGRESS_EXACT,
+			    3),
+		  "ingress exact only");
+	p81.lport = 42000;
+	ASSERT_EQ(fx_tcp(&p81, EG, PG_SYN), FX_PASS, "egress walks the trie");
+
+	/* flushing the set empties both maps */
+	ASSERT_OK(pw_dp_policy_flush(fx.dp, A->ep_id), "flush");
+	ASSERT_OK(pw_dp_map_fill(fx.dp, PW_MAP_POLICY_EXACT, &n, &max),
+		  "exact map");
+	ASSERT_EQ(n, 0, "hash flushed");
+	ASSERT_OK(pw_dp_map_fill(fx.dp, PW_MAP_POLICY, &n, &max), "trie");
+	ASSERT_EQ(n, 0, "trie flushed");
+	p80.lport = 43000;
+	ASSERT_EQ(fx_tcp(&p80, EG, PG_SYN), PW_DROP_POLICY_DENIED,
+		  "nothing left");
 	return true;
 }

@@ -557,8 +557,10 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	maps = cJSON_AddObjectToObject(resp, "maps");
 	for (i = 0; maps && i < 5; i++)
 		map_fill(a, maps, names[i], i);
-	if (maps)
+	if (maps) {
 		map_fill(a, maps, "prefilter", PW_MAP_PREFILTER);
+		map_fill(a, maps, "policy_exact", PW_MAP_POLICY_EXACT);
+	}
 	if (!pw_dp_counters(a->dp, 0, cnt)) {
 		c = cJSON_AddObjectToObject(resp, "counters");
 		cJSON_AddNumberToObject(c, "allowed_packets",

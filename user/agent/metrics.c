@@ -83,6 +83,7 @@ int pw_metrics_write(const struct pw_agent *a, const char *path)
 		{"endpoints", PW_MAP_ENDPOINTS},
 		{"ipcache", PW_MAP_IPCACHE},
 		{"policy", PW_MAP_POLICY},
+		{"policy_exact", PW_MAP_POLICY_EXACT},
 		{"conntrack", PW_MAP_CT},
 		{"fragments", PW_MAP_FRAG},
 		{"prefilter", PW_MAP_PREFILTER},

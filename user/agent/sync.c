@@ -14,6 +14,10 @@ struct synced_ep {
 	struct pw_endpoint ep;
 	struct pw_out_policy *pol; /* as compiled: key.pol_id = ep_id */
 	int npol;
+	/* exact entries an older podwall left in the trie: removed once the
+	 * endpoint's set is written, which puts them in the hash */
+	struct pw_policy_key *legacy;
+	int nlegacy;
 	bool seen;
 };
 
@@ -36,8 +40,10 @@ void pw_sync_free(struct pw_sync *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->neps; i++)
+	for (i = 0; i < s->neps; i++) {
 		free(s->eps[i].pol);
+		free(s->eps[i].legacy);
+	}
 	free(s->eps);
 	free(s->ipc);
 	free(s);
@@ -167,17 +173,17 @@ static int slice(const struct pw_compiled *co, __u32 ep_id,
 static int policy_put(const struct pw_dp *dp, const struct pw_out_policy *p,
 		      __u32 pol_id, struct pw_sync_stats *st)
 {
-	struct pw_policy_entry e = {.rule_id = p->rule_id};
 	struct pw_policy_key k = p->key;
+	int err;
 
 	k.pol_id = pol_id;
-	if (bpf_map_update_elem(pw_dp_map_fd(dp, PW_MAP_POLICY), &k, &e,
-				BPF_ANY)) {
-		int err = -errno;
-
+	err = pw_dp_policy_write(dp, &k, p->rule_id);
+	if (err) {
 		pr_warn("policy set %u: write: %s\n", pol_id,
-			err == -ENOSPC || err == -E2BIG ? "policy map full"
-							: strerror(-err));
+			err != -ENOSPC && err != -E2BIG ? strerror(-err)
+			: pw_dp_policy_is_exact(dp, &k)
+				? "exact policy map full (--policy-max)"
+				: "policy map full (--policy-max)");
 		return err;
 	}
 	st->policy_writes++;
@@ -190,8 +196,24 @@ static void policy_drop(const struct pw_dp *dp, const struct pw_out_policy *p,
 	struct pw_policy_key k = p->key;
 
 	k.pol_id = pol_id;
-	if (!bpf_map_delete_elem(pw_dp_map_fd(dp, PW_MAP_POLICY), &k))
+	if (!pw_dp_policy_remove(dp, &k))
 		st->policy_deletes++;
+}
+
+/* The exact entries an older podwall wrote to the trie, gone now that the
+ * hash holds the set's: after its writes, so nothing was judged by
+ * neither, and before the endpoint may say "exact only". */
+static void legacy_drop(const struct pw_dp *dp, struct synced_ep *se,
+			struct pw_sync_stats *st)
+{
+	int fd = pw_dp_map_fd(dp, PW_MAP_POLICY), i;
+
+	for (i = 0; i < se->nlegacy; i++)
+		if (!bpf_map_delete_elem(fd, &se->legacy[i]))
+			st->policy_deletes++;
+	free(se->legacy);
+	se->legacy = NULL;
+	se->nlegacy = 0;
 }
 
 static int key_cmp(const struct pw_out_policy *a, const struct pw_out_policy *b)
@@ -258,6 +280,27 @@ static int diff_set(const struct pw_dp *dp, const struct pw_out_policy *old,
 	return 0;
 }
 
+/*
+ * PW_EP_F_*_EXACT for each direction in which set @pol holds exact entries
+ * only, so that the datapath never walks the trie for it. Never with pins
+ * from before the hash: then exact entries are in the trie too.
+ */
+static __u32 exact_flags(const struct pw_dp *dp,
+			 const struct pw_out_policy *pol, int n)
+{
+	__u32 flags = PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT;
+	int i;
+
+	if (pw_dp_map_fd(dp, PW_MAP_POLICY_EXACT) < 0)
+		return 0;
+	for (i = 0; i < n && flags; i++)
+		if (!pw_dp_policy_is_exact(dp, &pol[i].key))
+			flags &= ~(pol[i].key.dir == PW_DIR_INGRESS
+					   ? PW_EP_F_INGRESS_EXACT
+					   : PW_EP_F_EGRESS_EXACT);
+	return flags;
+}
+
 static void desired_ep(const struct pw_out_ep *ce, const struct pw_binding *b,
 		       struct pw_endpoint *ep)
 {
@@ -301,16 +344,20 @@ static bool pol_same(const struct pw_out_policy *a, int na,
  * One endpoint, in place: its policy set changes entry by entry (diff_set),
  * then one update of the endpoint entry moves flags and revision together.
  * A direction that stops being enforced stops first, before its entries go;
- * one that starts being enforced starts last, after its entries are in. The
- * revision moves at the very end, so a flow is judged again only against
- * the finished policy: one it no longer allows is cut at its next packet.
+ * one that starts being enforced starts last, after its entries are in.
+ * Likewise "exact only" (no trie walk) goes first, before prefix entries
+ * come, and comes last, after they went. The revision moves at the very
+ * end, so a flow is judged again only against the finished policy: one it
+ * no longer allows is cut at its next packet.
  */
 static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 		   const struct pw_out_ep *ce, const struct pw_binding *b,
 		   const struct pw_compiled *co, struct pw_sync_stats *st)
 {
-	static const __u32 enforced =
-		PW_EP_F_INGRESS_ENFORCED | PW_EP_F_EGRESS_ENFORCED;
+	/* flags that, set, let fewer entries count: dropped first */
+	static const __u32 early = PW_EP_F_INGRESS_ENFORCED |
+				   PW_EP_F_EGRESS_ENFORCED |
+				   PW_EP_F_INGRESS_EXACT | PW_EP_F_EGRESS_EXACT;
 	const struct pw_out_policy *pol;
 	struct synced_ep *se = find_ep(s, ce->ep_id);
 	int n = slice(co, ce->ep_id, &pol), err;
@@ -320,8 +367,9 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 	struct pw_out_policy *copy;
 
 	desired_ep(ce, b, &want);
+	want.flags |= exact_flags(dp, pol, n);
 	moved = se && se->ifindex != b->ifindex;
-	if (se && !moved && ep_same(&se->ep, &want) &&
+	if (se && !moved && !se->nlegacy && ep_same(&se->ep, &want) &&
 	    pol_same(se->pol, se->npol, pol, n)) {
 		se->seen = true;
 		return 0;
@@ -331,10 +379,10 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 	want.pol_id = pol_id;
 	want.rev = known ? cur.rev + 1 : 1;
 
-	if (known && (cur.flags & enforced & ~want.flags)) {
+	if (known && (cur.flags & early & ~want.flags)) {
 		struct pw_endpoint step = cur;
 
-		step.flags &= ~(enforced & ~want.flags);
+		step.flags &= ~(early & ~want.flags);
 		err = pw_dp_endpoint_set(dp, b->ifindex, &step);
 		if (err)
 			return err;
@@ -350,6 +398,8 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 			pw_dp_endpoint_set(dp, b->ifindex, &cur);
 		return err;
 	}
+	if (se)
+		legacy_drop(dp, se, st);
 	err = pw_dp_endpoint_set(dp, b->ifindex, &want);
 	if (err)
 		return err;
@@ -373,6 +423,7 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 		}
 		s->eps = v;
 		se = &v[s->neps++];
+		memset(se, 0, sizeof(*se));
 		se->ep_id = ce->ep_id;
 	} else {
 		free(se->pol);
@@ -424,13 +475,16 @@ int pw_sync_apply(struct pw_sync *s, const struct pw_dp *dp,
 		if (!ifindex_held(s, se->ifindex))
 			pw_dp_endpoint_del(dp, se->ifindex);
 		diff_set(dp, se->pol, se->npol, NULL, 0, se->ep_id, st);
+		legacy_drop(dp, se, st);
 		st->endpoints_removed++;
 	}
 	for (i = 0, j = 0; i < s->neps; i++) {
-		if (s->eps[i].seen)
+		if (s->eps[i].seen) {
 			s->eps[j++] = s->eps[i];
-		else
+		} else {
 			free(s->eps[i].pol);
+			free(s->eps[i].legacy);
+		}
 	}
 	s->neps = j;
 	return ipcache_prune(s, dp, co, st);
@@ -453,13 +507,53 @@ static int pol_key_cmp(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
+/* Add entry @k (rule @rule) of the policy map to the endpoint whose set it
+ * is, as the compiler would give it (pol_id = ep_id); an exact entry found
+ * in the trie beside a hash is a leftover of an older podwall. */
+static int adopt_entry(struct pw_sync *s, const struct pw_dp *dp,
+		       const struct pw_policy_key *k, __u32 rule, bool in_trie)
+{
+	bool legacy = in_trie && pw_dp_policy_is_exact(dp, k);
+	int i;
+
+	for (i = 0; i < s->neps; i++) {
+		struct synced_ep *se = &s->eps[i];
+
+		if (se->ep.pol_id != k->pol_id || se->ep_id != k->pol_id)
+			continue;
+		if (legacy) {
+			struct pw_policy_key *v;
+
+			v = realloc(se->legacy, (se->nlegacy + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			se->legacy = v;
+			v[se->nlegacy++] = *k;
+		} else {
+			struct pw_out_policy *v;
+
+			v = realloc(se->pol, (se->npol + 1) * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			se->pol = v;
+			v[se->npol].key = *k;
+			v[se->npol].rule_id = rule;
+			se->npol++;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 int pw_sync_adopt(struct pw_sync *s, const struct pw_dp *dp)
 {
 	int efd = pw_dp_map_fd(dp, PW_MAP_ENDPOINTS);
 	int pfd = pw_dp_map_fd(dp, PW_MAP_POLICY);
+	int xfd = pw_dp_map_fd(dp, PW_MAP_POLICY_EXACT);
 	int ifd = pw_dp_map_fd(dp, PW_MAP_IPCACHE);
 	struct pw_ipcache_key ik, *iprev = NULL;
 	struct pw_policy_key pk, *pprev = NULL;
+	struct pw_policy_xkey xk, *xprev = NULL;
 	__u32 ifindex, *eprev = NULL;
 	struct pw_policy_entry pe;
 	int i, err = 0;
@@ -483,28 +577,30 @@ int pw_sync_adopt(struct pw_sync *s, const struct pw_dp *dp)
 		se->ifindex = ifindex;
 		se->ep = ep;
 	}
-	/* each endpoint's set, as the compiler would give it (pol_id =
-	 * ep_id); a set no endpoint uses is left alone */
+	/* each endpoint's set, from both maps; a set no endpoint uses is
+	 * left alone */
 	while (!bpf_map_get_next_key(pfd, pprev, &pk)) {
 		pprev = &pk;
 		if (bpf_map_lookup_elem(pfd, &pk, &pe))
 			continue;
-		for (i = 0; i < s->neps; i++) {
-			struct synced_ep *se = &s->eps[i];
-			struct pw_out_policy *v;
-
-			if (se->ep.pol_id != pk.pol_id ||
-			    se->ep_id != pk.pol_id)
-				continue;
-			v = realloc(se->pol, (se->npol + 1) * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			se->pol = v;
-			v[se->npol].key = pk;
-			v[se->npol].rule_id = pe.rule_id;
-			se->npol++;
-			break;
-		}
+		err = adopt_entry(s, dp, &pk, pe.rule_id, true);
+		if (err)
+			return err;
+	}
+	while (xfd >= 0 && !bpf_map_get_next_key(xfd, xprev, &xk)) {
+		xprev = &xk;
+		if (bpf_map_lookup_elem(xfd, &xk, &pe))
+			continue;
+		memset(&pk, 0, sizeof(pk));
+		pk.prefixlen = PW_POL_PLEN_FULL;
+		pk.pol_id = xk.pol_id;
+		pk.peer_id = xk.peer_id;
+		pk.dir = xk.dir;
+		pk.proto = xk.proto;
+		pk.dport = xk.dport;
+		err = adopt_entry(s, dp, &pk, pe.rule_id, false);
+		if (err)
+			return err;
 	}
 	for (i = 0; i < s->neps; i++)
 		if (s->eps[i].npol)

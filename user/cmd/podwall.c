@@ -455,7 +455,7 @@ static int cmd_status(void)
 	       n_of(resp, "events_lost"), n_of(resp, "ct_swept"));
 	m = cJSON_GetObjectItem(resp, "maps");
 	cJSON_ArrayForEach(it, m) printf(
-		"  map %-10s %8.0f / %-8.0f (%.1f%%)\n", it->string,
+		"  map %-12s %8.0f / %-8.0f (%.1f%%)\n", it->string,
 		n_of(it, "entries"), n_of(it, "max"),
 		n_of(it, "max") ? 100 * n_of(it, "entries") / n_of(it, "max")
 				: 0);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static const char *const map_names[PW_MAP__MAX] = {
 	[PW_MAP_EVENTS_LOST] = "pw_events_lost",
 	[PW_MAP_COUNTERS] = "pw_counters",
 	[PW_MAP_PREFILTER] = "pw_prefilter",
+	[PW_MAP_POLICY_EXACT] = "pw_policy_exact",
 };
 
 /* [0]: pw_from_pod (pod egress), [1]: pw_to_pod (pod ingress), [2]: the
@@ -212,6 +214,7 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 
 	err = set_size(skel->maps.pw_ct, opts->ct_max);
 	err = err ?: set_size(skel->maps.pw_policy, opts->policy_max);
+	err = err ?: set_size(skel->maps.pw_policy_exact, opts->policy_max);
 	err = err ?: set_size(skel->maps.pw_ipcache, opts->ipcache_max);
 	err = err ?: set_size(skel->maps.pw_endpoints, ep_max);
 	err = err ?: set_size(skel->maps.pw_frag, opts->frag_max);
@@ -298,11 +301,14 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 		if (err)
 			goto fail;
 		fd = bpf_obj_get(path);
-		/* Pins of a podwall from before the prefilter: all else works,
-		 * and the next load (podwalld's start) adds the prefilter. */
+		/* Pins of a podwall from before the prefilter or the exact
+		 * policy hash: all else works (exact entries go to the trie,
+		 * which the old programs read), and the next load (podwalld's
+		 * start) adds what is missing. */
 		if (fd < 0 && errno == ENOENT &&
-		    (i == PW_MAP_PREFILTER || i == PW_MAP__MAX + PROG_XDP)) {
-			pr_debug("no pinned %s: pinned before the prefilter\n",
+		    (i == PW_MAP_PREFILTER || i == PW_MAP_POLICY_EXACT ||
+		     i == PW_MAP__MAX + PROG_XDP)) {
+			pr_debug("no pinned %s: pinned by an older podwall\n",
 				 path);
 			continue;
 		}
@@ -553,20 +559,72 @@ static int policy_keys(const struct pw_dp_rule *r, struct pw_policy_key *keys,
 	return n;
 }
 
+int pw_dp_policy_is_exact(const struct pw_dp *dp, const struct pw_policy_key *k)
+{
+	return k->prefixlen == PW_POL_PLEN_FULL &&
+	       dp->map_fds[PW_MAP_POLICY_EXACT] >= 0;
+}
+
+/* The map @k belongs in, and the key to give it. */
+static int policy_map(const struct pw_dp *dp, const struct pw_policy_key *k,
+		      struct pw_policy_xkey *xk, const void **key)
+{
+	if (!pw_dp_policy_is_exact(dp, k)) {
+		*key = k;
+		return dp->map_fds[PW_MAP_POLICY];
+	}
+	memset(xk, 0, sizeof(*xk));
+	xk->pol_id = k->pol_id;
+	xk->peer_id = k->peer_id;
+	xk->dir = k->dir;
+	xk->proto = k->proto;
+	xk->dport = k->dport;
+	*key = xk;
+	return dp->map_fds[PW_MAP_POLICY_EXACT];
+}
+
+int pw_dp_policy_write(const struct pw_dp *dp, const struct pw_policy_key *k,
+		       __u32 rule_id)
+{
+	struct pw_policy_entry e = {.rule_id = rule_id};
+	struct pw_policy_xkey xk;
+	const void *key;
+	int fd = policy_map(dp, k, &xk, &key);
+
+	if (bpf_map_update_elem(fd, key, &e, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int pw_dp_policy_remove(const struct pw_dp *dp, const struct pw_policy_key *k)
+{
+	struct pw_policy_xkey xk;
+	const void *key;
+	int fd = policy_map(dp, k, &xk, &key);
+
+	return map_delete(fd, key);
+}
+
 int pw_dp_policy_add(const struct pw_dp *dp, const struct pw_dp_rule *r)
 {
 	struct pw_policy_key keys[PW_PORT_PREFIXES_MAX];
-	struct pw_policy_entry e = {.rule_id = r->rule_id};
 	int i, n, err;
 
 	n = policy_keys(r, keys, PW_PORT_PREFIXES_MAX);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		err = map_update(dp->map_fds[PW_MAP_POLICY], &keys[i], &e,
-				 "policy");
-		if (err)
+		err = pw_dp_policy_write(dp, &keys[i], r->rule_id);
+		if (err) {
+			pr_warn("update %s: %s\n",
+				pw_dp_policy_is_exact(dp, &keys[i])
+					? "exact policy"
+					: "policy",
+				err == -E2BIG || err == -ENOSPC
+					? "map full"
+					: strerror(-err));
 			return err;
+		}
 	}
 	return 0;
 }
@@ -580,38 +638,60 @@ int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r)
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		err = map_delete(dp->map_fds[PW_MAP_POLICY], &keys[i]);
+		err = pw_dp_policy_remove(dp, &keys[i]);
 		if (err && !ret)
 			ret = err;
 	}
 	return ret;
 }
 
+/* The keys of set @pol_id first, the deletes after: deleting while walking
+ * restarts an LPM trie's walk and can skip keys of a hash's. The set is a
+ * __u32 at @pol_off in both maps' keys. */
+static int policy_flush_map(int fd, size_t key_size, size_t pol_off,
+			    __u32 pol_id)
+{
+	char k[2][sizeof(struct pw_policy_key)], *keys = NULL, *v;
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+	int cur = 0, err = 0;
+	__u32 id;
+
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, k[cur])) {
+		memcpy(&id, k[cur] + pol_off, sizeof(id));
+		if (id == pol_id) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = realloc(keys, cap * key_size);
+				if (!v) {
+					free(keys);
+					return -ENOMEM;
+				}
+				keys = v;
+			}
+			memcpy(keys + n++ * key_size, k[cur], key_size);
+		}
+		prev = k[cur];
+		cur ^= 1;
+	}
+	for (i = 0; i < n && !err; i++)
+		err = map_delete(fd, keys + i * key_size);
+	free(keys);
+	return err;
+}
+
 int pw_dp_policy_flush(const struct pw_dp *dp, __u32 pol_id)
 {
-	int fd = dp->map_fds[PW_MAP_POLICY];
-	struct pw_policy_key key, next;
-	void *prev = NULL;
-	int err;
-
-	/* Deleting while walking restarts the walk in an LPM trie, so take
-	 * one key at a time from the start. */
-	for (;;) {
-		if (bpf_map_get_next_key(fd, prev, &next)) {
-			if (errno == ENOENT)
-				return 0;
-			return -errno;
-		}
-		key = next;
-		if (key.pol_id == pol_id) {
-			err = map_delete(fd, &key);
-			if (err)
-				return err;
-			prev = NULL;
-			continue;
-		}
-		prev = &key;
-	}
+	return policy_flush_map(dp->map_fds[PW_MAP_POLICY_EXACT],
+				sizeof(struct pw_policy_xkey),
+				offsetof(struct pw_policy_xkey, pol_id), pol_id)
+		       ?: policy_flush_map(
+				  dp->map_fds[PW_MAP_POLICY],
+				  sizeof(struct pw_policy_key),
+				  offsetof(struct pw_policy_key, pol_id),
+				  pol_id);
 }
 
 /* At most this many per sweep; the next sweep takes the rest. */

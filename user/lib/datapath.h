@@ -35,6 +35,7 @@ enum pw_dp_map {
 	PW_MAP_EVENTS_LOST,
 	PW_MAP_COUNTERS,
 	PW_MAP_PREFILTER,
+	PW_MAP_POLICY_EXACT, /* exact policy entries (hash); -1 in old pins */
 	PW_MAP__MAX,
 };
 
@@ -89,6 +90,19 @@ int pw_dp_policy_add(const struct pw_dp *dp, const struct pw_dp_rule *r);
 int pw_dp_policy_del(const struct pw_dp *dp, const struct pw_dp_rule *r);
 /* Remove every policy entry of policy set @pol_id. */
 int pw_dp_policy_flush(const struct pw_dp *dp, __u32 pol_id);
+
+/*
+ * One policy entry, in the map it belongs in: an exact key (prefixlen
+ * PW_POL_PLEN_FULL) in the exact-match hash, any other in the trie; with
+ * pins from before the hash, all in the trie. No logging: the caller
+ * knows the context (-E2BIG or -ENOSPC: that map is full).
+ */
+int pw_dp_policy_write(const struct pw_dp *dp, const struct pw_policy_key *k,
+		       __u32 rule_id);
+int pw_dp_policy_remove(const struct pw_dp *dp, const struct pw_policy_key *k);
+/* 1 if @k goes to the exact-match hash, 0 if to the trie. */
+int pw_dp_policy_is_exact(const struct pw_dp *dp,
+			  const struct pw_policy_key *k);
 
 /*
  * End the flows whose expiry is at or before @now_ns (bpf_ktime_get_ns()'s

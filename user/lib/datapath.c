@@ -485,16 +485,42 @@ static int tc_detach(int ifindex, int i)
 	return 0;
 }
 
+static int tc_prog_id(int ifindex, int i, __u32 *id);
+
+/* Puts program @i (0: pw_from_pod, 1: pw_to_pod) on its TC hook. */
+static int tc_attach(const struct pw_dp *dp, int ifindex, int i)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = tc_points[i]);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+			    .priority = PW_TC_PRIO, .prog_fd = dp->prog_fds[i],
+			    .flags = BPF_TC_F_REPLACE);
+	int err = bpf_tc_attach(&hook, &opts);
+
+	if (err)
+		pr_warn("attach %s to ifindex %d: %s%s\n", prog_names[i],
+			ifindex, strerror(-err),
+			err == -EINVAL ? " (is priority 1 taken by another "
+					 "tool's filter?)"
+				       : "");
+	return err;
+}
+
 /*
- * Both TC programs first, as in TC mode; in XDP mode then pw_from_pod_xdp,
- * and only once it is in place does pw_from_pod go: a packet in between is
- * judged twice, to the same verdict, rather than not at all. Should the
- * XDP attach fail, TC stays and judges.
+ * TC mode: both TC programs, then our XDP program off if it is there. XDP
+ * mode: pw_to_pod on TC egress, pw_from_pod_xdp, and only once that is in
+ * place pw_from_pod off TC ingress: a packet in between is judged twice,
+ * to the same verdict, rather than not at all. TC ingress is not put on
+ * only to come off again (each removal is a netlink event the agent
+ * hears). Should the XDP attach fail, TC ingress judges (put there if it
+ * was not).
  */
 int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	bool xdp = dp->veth_mode == PW_VETH_XDP;
+	__u32 in_id;
 	int i, err;
 
 	/* The clsact qdisc may be there already, ours or another tool's. */
@@ -504,36 +530,27 @@ int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 			strerror(-err));
 		return err;
 	}
-	for (i = 0; i < 2; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
-				    .priority = PW_TC_PRIO,
-				    .prog_fd = dp->prog_fds[i],
-				    .flags = BPF_TC_F_REPLACE);
-
-		hook.attach_point = tc_points[i];
-		err = bpf_tc_attach(&hook, &opts);
-		if (err) {
-			pr_warn("attach %s to ifindex %d: %s%s\n",
-				prog_names[i], ifindex, strerror(-err),
-				err == -EINVAL ? " (is priority 1 taken by "
-						 "another tool's filter?)"
-					       : "");
+	for (i = xdp ? 1 : 0; i < 2; i++) {
+		err = tc_attach(dp, ifindex, i);
+		if (err)
 			return err;
-		}
 	}
-	if (dp->veth_mode != PW_VETH_XDP)
+	if (!xdp)
 		return xdp_detach(PROG_FROM_XDP, ifindex);
-	if (dp->prog_fds[PROG_FROM_XDP] < 0) {
+	err = dp->prog_fds[PROG_FROM_XDP] < 0 ? -ENOENT : 0;
+	if (err)
 		pr_warn("the pinned datapath has no pw_from_pod_xdp: load it "
-			"again; ifindex %d stays in TC mode\n",
-			ifindex);
-		return -ENOENT;
-	}
-	err = xdp_attach(dp, PROG_FROM_XDP, ifindex, PW_XDP_AUTO, NULL);
+			"again\n");
+	err = err ?: xdp_attach(dp, PROG_FROM_XDP, ifindex, PW_XDP_AUTO, NULL);
 	if (err) {
-		pr_warn("ifindex %d stays in TC mode\n", ifindex);
+		pr_warn("ifindex %d: pw_from_pod on TC ingress instead\n",
+			ifindex);
+		tc_attach(dp, ifindex, 0);
 		return err;
 	}
+	err = tc_prog_id(ifindex, 0, &in_id);
+	if (err || !in_id)
+		return err;
 	return tc_detach(ifindex, 0);
 }
 

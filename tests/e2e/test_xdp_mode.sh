@@ -40,9 +40,11 @@ wait_listen A 32000 && wait_listen B 5433 && wait_listen B 53 udp || {
 M=$E2E_TMP/manifests
 mkdir -p "$M" && cp "$E2E_REPO"/policy/examples/*.yaml "$M/"
 
-# xdp_prog DEV: the name of the XDP program on DEV in the node, or "none".
+# xdp_prog DEV: the name of the XDP program on DEV in the node, or "none";
+# "stale" for a pw_from_pod_xdp that is not the one the agent pinned (a
+# restart that did not replace it).
 xdp_prog() {
-	local id
+	local id name
 
 	id=$(in_node ip -d link show dev "$1" |
 		sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1)
@@ -50,8 +52,14 @@ xdp_prog() {
 		echo none
 		return
 	}
-	bpftool prog show id "$id" 2>/dev/null |
-		sed -n 's/^[0-9]*: xdp *name \([^ ]*\).*/\1/p'
+	name=$(bpftool prog show id "$id" 2>/dev/null |
+		sed -n 's/^[0-9]*: xdp *name \([^ ]*\).*/\1/p')
+	if [ "$name" = pw_from_pod_xdp ] &&
+		! bpftool prog show pinned "$PIN/pw_from_pod_xdp" |
+		grep -q "^$id:"; then
+		name=stale
+	fi
+	echo "$name"
 }
 
 # programs NAME MODE: every veth carries MODE's from-pod program and only

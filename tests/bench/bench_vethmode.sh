@@ -29,22 +29,26 @@
 # full and the events are counted lost, the same in both modes.
 #
 # Order: each repeat runs every setup in turn. Ratios are against tc of
-# the same run. Each setup is checked before it is measured: the allowed
+# the same run: of the medians, and paired (the median over repeats of
+# xdp's figure over tc's of the same repeat: the load of a shared machine
+# drifts between repeats). Each setup is checked before it is measured: the allowed
 # flow connects, a denied one (TCP 9002) does not under podwall, and the
 # from-pod program is the one of the mode (podwall-dp mode).
 #
 # Writes into OUT (--out DIR or $OUT, default $BUILD/bench):
 # vethmode.csv (setup,metric,repeat,value), vethmode_summary.csv
-# (metric,setup,repeats,median,min,max,tc_median,ratio_to_tc) and
+# (metric,setup,repeats,median,min,max,tc_median,ratio_to_tc,
+# paired_ratio_to_tc) and
 # vethmode_summary.md (also printed).
 #
-# --quick: 1 repeat of 1 s windows (about 20 s). Default: 3 repeats of 2 s.
+# --quick: 1 repeat of 1 s windows (about 15 s). Default: 5 repeats of 2 s
+# (about 2 minutes).
 # usage: [BUILD=build] tests/bench/bench_vethmode.sh [--quick] [--out DIR]
 #        [--repeats N] [--secs S]
 set -u
 . "$(dirname "$0")/../e2e/lib.sh"
 
-REPEATS=3
+REPEATS=5
 SECS=2
 OUT=${OUT:-${DP%/podwall-dp}/bench}
 while [ $# -gt 0 ]; do
@@ -316,31 +320,45 @@ titles = [("udp_pps", "allowed UDP 64 B, packets/s received", "%.0f"),
           ("cpu_ns", "denied flood: CPU ns per drop (sender + datapath)",
            "%.0f"),
           ("softirq_ns", "denied flood: softirq ns per drop", "%.0f")]
-data = {}
+data, rep = {}, {}
 with open(os.path.join(out, "vethmode.csv")) as f:
     for r in csv.DictReader(f):
         data.setdefault((r["metric"], r["setup"]), []).append(
             float(r["value"]))
+        rep[(r["metric"], r["setup"], r["repeat"])] = float(r["value"])
+
+
+def paired(metric, s):
+    v = [val / rep[(m, "tc", r)] for (m, ss, r), val in rep.items()
+         if m == metric and ss == s and rep.get((m, "tc", r))]
+    return statistics.median(v) if v else None
+
+
 rows = []
-md = ["| measure | none | tc | xdp | xdp / tc |", "|---|---:|---:|---:|---:|"]
+md = ["| measure | none | tc | xdp | xdp / tc | paired |",
+      "|---|---:|---:|---:|---:|---:|"]
 for metric, title, fmt in titles:
     med = {s: statistics.median(data[(metric, s)])
            for s in ("none", "tc", "xdp") if (metric, s) in data}
     for s, v in sorted(med.items()):
         vals = data[(metric, s)]
         tc = med.get("tc")
+        pr = paired(metric, s)
         rows.append([metric, s, len(vals), "%.6g" % v, "%.6g" % min(vals),
                      "%.6g" % max(vals), "%.6g" % tc if tc else "",
-                     "%.3f" % (v / tc) if tc else ""])
+                     "%.3f" % (v / tc) if tc else "",
+                     "%.3f" % pr if pr is not None else ""])
     cell = lambda s: fmt % med[s] if s in med else "-"
     ratio = ("%.2f" % (med["xdp"] / med["tc"])
              if "xdp" in med and med.get("tc") else "-")
-    md.append("| %s | %s | %s | %s | %s |" % (title, cell("none"), cell("tc"),
-                                              cell("xdp"), ratio))
+    pr = paired(metric, "xdp")
+    md.append("| %s | %s | %s | %s | %s | %s |" % (
+        title, cell("none"), cell("tc"), cell("xdp"), ratio,
+        "%.2f" % pr if pr is not None else "-"))
 with open(os.path.join(out, "vethmode_summary.csv"), "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["metric", "setup", "repeats", "median", "min", "max",
-                "tc_median", "ratio_to_tc"])
+                "tc_median", "ratio_to_tc", "paired_ratio_to_tc"])
     w.writerows(rows)
 with open(os.path.join(out, "vethmode_summary.md"), "w") as f:
     f.write("\n".join(md) + "\n")

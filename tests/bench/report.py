@@ -586,7 +586,8 @@ if vsum:
         "pw_from_pod_xdp in the veth's XDP hook (xdp); none is no podwall. "
         "Allowed traffic, then a flood of denied 64-byte datagrams: drops "
         "per second and CPU 0's time per drop (sender and datapath share "
-        "that CPU). Medians of one run (bench_vethmode.sh).\n")
+        "that CPU). Medians of one run (bench_vethmode.sh); paired: the "
+        "median of each repeat's xdp over the same repeat's tc.\n")
     titles = [("udp_pps", "allowed UDP 64 B, packets/s"),
               ("tcp_gbps", "allowed TCP, Gbit/s"),
               ("drop_pps", "denied flood, drops/s"),
@@ -602,9 +603,13 @@ if vsum:
         nd = 2 if m == "tcp_gbps" else 0
         ratio = (med["xdp"] / med["tc"]
                  if med.get("xdp") and med.get("tc") else None)
+        pr = [num(r.get("paired_ratio_to_tc")) for r in vsum
+              if r["metric"] == m and r["setup"] == "xdp"]
         rows.append([title] + [fmt(med.get(s), nd) for s in
-                               ("none", "tc", "xdp")] + [fmt(ratio, 2)])
-    md.append(table(["measure", "none", "tc", "xdp", "xdp / tc"], rows))
+                               ("none", "tc", "xdp")] +
+                    [fmt(ratio, 2), fmt(pr[0] if pr else None, 2)])
+    md.append(table(["measure", "none", "tc", "xdp", "xdp / tc",
+                     "paired"], rows))
 
 # ------------------------------------------------------- quoted fragments
 for name, title in (("compile.md", "Compiler and sync alone "

@@ -65,7 +65,7 @@ xdp_prog() {
 # programs NAME MODE: every veth carries MODE's from-pod program and only
 # it, and pw_to_pod on TC egress.
 programs() {
-	local name=$1 mode=$2 p bad= x tin tout
+	local name=$1 mode=$2 p bad='' x tin tout
 
 	for p in A B C; do
 		x=$(xdp_prog "h-$p")
@@ -101,7 +101,7 @@ sender_only() {
 
 # table NAME: the truth table, after the agent has bound the pods.
 table() {
-	local name=$1 row want from proto to port i got
+	local name=$1 row want from proto to port i
 
 	# the agent reconciles in the background: wait until policy holds
 	for ((i = 0; i < 25; i++)); do
@@ -168,5 +168,32 @@ programs back xdp
 table back
 sender_only back
 agent_stop
+
+# The uplink prefilter the same way: an agent with a DaemonSet's
+# capabilities (no CAP_SYS_ADMIN) started again replaces its own program,
+# known by the id of what it had pinned, where it used to leave it.
+if command -v setpriv >/dev/null; then
+	in_node ip link add pf0 type veth peer name pf1 &&
+		in_node ip link set pf0 up && in_node ip link set pf1 up
+	echo 10.9.9.0/24 >"$E2E_TMP/deny.list"
+	pf_run() {
+		nsenter --net="/run/netns/$NODE" setpriv --reuid 0 --regid 0 \
+			--clear-groups --bounding-set=-all,+bpf,+net_admin,+perfmon \
+			--inh-caps=-all --no-new-privs "$AGENT" --once --ct-max 4096 \
+			--config /dev/null --pin "$PIN" --flow-log none \
+			--state-dir "$E2E_TMP/pf-state" --socket "$E2E_TMP/pf.sock" \
+			--prefilter-dev pf0 --prefilter "$E2E_TMP/deny.list" \
+			2>>"$E2E_TMP/pf.log"
+		in_node ip -d link show dev pf0 |
+			sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1
+	}
+	id1=$(pf_run)
+	id2=$(pf_run)
+	pinned=$(bpftool prog show pinned "$PIN/pw_xdp_prefilter" |
+		sed -n 's/^\([0-9]*\):.*/\1/p')
+	check xdp/prefilter-taken-over-without-cap-sys-admin \
+		"prefilter ids $id1 then $id2, pinned $pinned: $(tail -n 3 "$E2E_TMP/pf.log" | tr "\n" " ")" \
+		test -n "$id1" -a -n "$id2" -a "$id1" != "$id2" -a "$id2" = "$pinned"
+fi
 
 e2e_finish

@@ -949,9 +949,10 @@ static int xdp_current(int ifindex, int pi, int *mode, bool *ours, int *fd)
 		return -EBUSY;
 	}
 	pfd = bpf_prog_get_fd_by_id(q.prog_id);
-	/* that takes CAP_SYS_ADMIN, which the running agent has not */
-	if (pfd < 0 && errno == EPERM) {
-		*ours = xdp_known(q.prog_id, pi);
+	/* that takes CAP_SYS_ADMIN, which the running agent has not; one
+	 * of ours it knows by id, another stays unknown (-EPERM) */
+	if (pfd < 0 && errno == EPERM && xdp_known(q.prog_id, pi)) {
+		*ours = true;
 		if (fd)
 			*fd = -1;
 		return 0;
@@ -1088,7 +1089,9 @@ static int xdp_detach(int pi, int ifindex)
 	bool ours;
 
 	err = xdp_current(ifindex, pi, &cur, &ours, &fd);
-	if (err == -EBUSY || (!err && !ours)) {
+	/* -EPERM: not one we know, and without CAP_SYS_ADMIN no way to
+	 * tell; in TC mode a program of another tool's may well be there */
+	if (err == -EBUSY || err == -EPERM || (!err && !ours)) {
 		if (fd >= 0)
 			close(fd);
 		return 0; /* not ours to take off */

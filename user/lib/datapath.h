@@ -17,7 +17,9 @@ struct pw_dp;
  * What judges the packets a pod sends, on its host-side veth: TC ingress
  * (pw_from_pod), or XDP (pw_from_pod_xdp), the same code on the frame
  * before the kernel makes an skb of it. What the pod receives is TC egress
- * in both: XDP has no egress hook.
+ * in both: XDP has no egress hook. TC is the default: on a veth, XDP was
+ * slower for allowed traffic and for a flood of denied packets alike
+ * (tests/bench/bench_vethmode.sh).
  */
 enum pw_veth_mode {
 	PW_VETH_TC = 0,

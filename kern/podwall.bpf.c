@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * podwall datapath: two TC programs on the host side of every endpoint veth.
- * The pipeline: endpoint lookup, parse, anti-spoofing, fragments, conntrack,
- * policy for new flows, then one exit that counts and reports. And an XDP
- * program for the node's uplink, the prefilter, sharing maps and events.
+ * podwall datapath: two TC programs on the host side of every endpoint veth,
+ * or for what the pod sends an XDP program there instead (--veth-mode xdp),
+ * all three the same pipeline: endpoint lookup, parse, anti-spoofing,
+ * fragments, conntrack, policy for new flows, then one exit that counts and
+ * reports. And an XDP program for the node's uplink, the prefilter, sharing
+ * maps and events.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -18,8 +20,9 @@
 #include "lib/prefilter.h"
 
 /*
- * Scratch space for what does not fit the 512-byte stack. TC programs run
- * to completion with bottom halves off, so one slot per CPU is never shared.
+ * Scratch space for what does not fit the 512-byte stack. TC and XDP
+ * programs run to completion with bottom halves off, so one slot per CPU is
+ * never shared.
  */
 struct pw_scratch {
 	struct pw_pkt pkt;
@@ -425,10 +428,10 @@ static __always_inline int pw_handle(struct pw_ctx *ctx, __u8 dir)
 
 	ep = bpf_map_lookup_elem(&pw_endpoints, &ifindex);
 	if (!ep)
-		return CTX_ACT_OK; /* not an endpoint of ours */
+		return ctx_act_ok(ctx); /* not an endpoint of ours */
 	scr = bpf_map_lookup_elem(&pw_scratch, &zero);
 	if (!scr)
-		return CTX_ACT_DROP;
+		return ctx_act_drop(ctx);
 	pkt = &scr->pkt;
 	__builtin_memset(pkt, 0, sizeof(*pkt));
 
@@ -466,7 +469,7 @@ out:
 	if (res.ev)
 		ev_packet(pkt, ifindex, ep->ep_id, dir, res.ev, res.verdict,
 			  res.reason, res.rule, res.peer, res.is_reply);
-	return CTX_ACT_OK;
+	return ctx_act_ok(ctx);
 
 drop:
 	res.reason = -ret;
@@ -475,7 +478,7 @@ drop:
 	cnt_add(ep->ep_id, res.reason, len);
 	ev_packet(pkt, ifindex, ep->ep_id, dir, PW_EV_DROP, PW_VERDICT_DROP,
 		  res.reason, res.rule, res.peer, res.is_reply);
-	return CTX_ACT_DROP;
+	return ctx_act_drop(ctx);
 }
 
 /*
@@ -483,9 +486,24 @@ drop:
  * by the pod's egress policy.
  */
 SEC("tc")
-int pw_from_pod(struct __sk_buff *ctx)
+int pw_from_pod(struct __sk_buff *skb)
 {
-	return pw_handle(ctx, PW_DIR_EGRESS);
+	struct pw_ctx ctx = {.raw = skb, .xdp = 0};
+
+	return pw_handle(&ctx, PW_DIR_EGRESS);
+}
+
+/*
+ * XDP on the host-side veth, in place of pw_from_pod (--veth-mode xdp): the
+ * same packets, judged by the same code, before the kernel makes an skb of
+ * them. XDP has no egress hook: pw_to_pod stays on TC.
+ */
+SEC("xdp")
+int pw_from_pod_xdp(struct xdp_md *md)
+{
+	struct pw_ctx ctx = {.raw = md, .xdp = 1};
+
+	return pw_handle(&ctx, PW_DIR_EGRESS);
 }
 
 /*
@@ -493,9 +511,11 @@ int pw_from_pod(struct __sk_buff *ctx)
  * judged by the pod's ingress policy.
  */
 SEC("tc")
-int pw_to_pod(struct __sk_buff *ctx)
+int pw_to_pod(struct __sk_buff *skb)
 {
-	return pw_handle(ctx, PW_DIR_INGRESS);
+	struct pw_ctx ctx = {.raw = skb, .xdp = 0};
+
+	return pw_handle(&ctx, PW_DIR_INGRESS);
 }
 
 /*

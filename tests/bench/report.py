@@ -592,6 +592,41 @@ if tsum:
             "figures above are podwall's program alone; log scale: a "
             "setup no slower than none, within noise, has no point).\n")
 
+# ------------------------------------------------------------ veth mode
+vsum = read("vethmode_summary.csv")
+if vsum:
+    md.append("## Veth mode: TC against XDP for what a pod sends\n")
+    md.append(
+        "The same program code on the host-side veth of an endpoint with "
+        "its egress enforced: pw_from_pod on TC ingress (tc) or "
+        "pw_from_pod_xdp in the veth's XDP hook (xdp); none is no podwall. "
+        "Allowed traffic, then a flood of denied 64-byte datagrams: drops "
+        "per second and CPU 0's time per drop (sender and datapath share "
+        "that CPU). Medians of one run (bench_vethmode.sh); paired: the "
+        "median of each repeat's xdp over the same repeat's tc.\n")
+    titles = [("udp_pps", "allowed UDP 64 B, packets/s"),
+              ("tcp_gbps", "allowed TCP, Gbit/s"),
+              ("drop_pps", "denied flood, drops/s"),
+              ("sent_pps", "denied flood, offered packets/s"),
+              ("cpu_ns", "denied flood, CPU ns per drop"),
+              ("softirq_ns", "denied flood, softirq ns per drop")]
+    rows = []
+    for m, title in titles:
+        med = {r["setup"]: num(r["median"]) for r in vsum
+               if r["metric"] == m}
+        if not med:
+            continue
+        nd = 2 if m == "tcp_gbps" else 0
+        ratio = (med["xdp"] / med["tc"]
+                 if med.get("xdp") and med.get("tc") else None)
+        pr = [num(r.get("paired_ratio_to_tc")) for r in vsum
+              if r["metric"] == m and r["setup"] == "xdp"]
+        rows.append([title] + [fmt(med.get(s), nd) for s in
+                               ("none", "tc", "xdp")] +
+                    [fmt(ratio, 2), fmt(pr[0] if pr else None, 2)])
+    md.append(table(["measure", "none", "tc", "xdp", "xdp / tc",
+                     "paired"], rows))
+
 # ------------------------------------------------------- quoted fragments
 for name, title in (("compile.md", "Compiler and sync alone "
                      "(bench_compile)"),

@@ -10,6 +10,7 @@
 #                      nft -f, and memory (program.csv, memory.csv)
 #   bench_compile      the compiler and sync alone, in-process (compile.md)
 #   bench_traffic.sh   real traffic (traffic_*.csv), if present
+#   bench_vethmode.sh  the from-pod path, TC against XDP (vethmode*.csv)
 #   bench_k8s.sh       Kubernetes mode: sync time, memory, events/s with a
 #                      simulated API server (k8s_scale.csv)
 #   bench_flowlog      the flow-log pipeline (flowlog.md), full mode only
@@ -118,6 +119,9 @@ if [ -f "$HERE/bench_traffic.sh" ]; then
 	part bench_traffic env BUILD="$BUILD" bash "$HERE/bench_traffic.sh" \
 		--out "$OUT" $([ $QUICK = 1 ] && echo --quick)
 fi
+# the from-pod path: TC against XDP veth mode, allowed and a denied flood
+part bench_vethmode env BUILD="$BUILD" bash "$HERE/bench_vethmode.sh" \
+	--out "$OUT" $([ $QUICK = 1 ] && echo --quick)
 # Kubernetes mode at cluster size: a simulated API server's list and
 # watch stream of remote pods (150,000 in full mode)
 part bench_k8s env BUILD="$BUILD" bash "$HERE/bench_k8s.sh" --out "$OUT" \

@@ -38,6 +38,8 @@ static int netns_setup(void)
 
 	if (done)
 		return 0;
+	if (getenv("PW_FX_XDP") && !strcmp(getenv("PW_FX_XDP"), "1"))
+		fx.xdp = true;
 	if (unshare(CLONE_NEWNET)) {
 		fprintf(stderr, "fixture: unshare(CLONE_NEWNET): %s\n",
 			strerror(errno));
@@ -300,25 +302,50 @@ int fx_events_drain(void)
 	return fx.nev - before;
 }
 
+/* An XDP verdict as the TC one of the same meaning; anything else as a
+ * value neither TC_ACT_UNSPEC nor TC_ACT_SHOT. */
+static __u32 xdp_as_tc(__u32 ret)
+{
+	if (ret == XDP_PASS)
+		return (__u32)TC_ACT_UNSPEC;
+	if (ret == XDP_DROP)
+		return TC_ACT_SHOT;
+	return 0x10000 + ret;
+}
+
 int fx_run_raw(struct pg *p, int dir, int ifindex, __u32 repeat, __u32 *retval)
 {
-	struct __sk_buff ctx = {.ifindex = ifindex};
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf, .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
-	int err;
+	bool xdp = fx.xdp && dir == EG;
+	struct __sk_buff skb = {.ifindex = ifindex};
+	/* the test run makes an XDP frame of the linear data; the context's
+	 * data_end must say its length */
+	struct xdp_md md = {.ingress_ifindex = ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = p->buf,
+		    .repeat = repeat);
+	int err, fd;
 
 	if (!p->finished)
 		pg_finish(p);
 	if (p->overflow)
 		return -E2BIG;
 	opts.data_size_in = p->len;
-	err = bpf_prog_test_run_opts(pw_dp_prog_fd(fx.dp, dir), &opts);
+	if (xdp) {
+		md.data_end = p->len;
+		opts.ctx_in = &md;
+		opts.ctx_size_in = sizeof(md);
+		fd = pw_dp_from_pod_xdp_fd(fx.dp);
+	} else {
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+		fd = pw_dp_prog_fd(fx.dp, dir);
+	}
+	err = bpf_prog_test_run_opts(fd, &opts);
 	if (err) {
 		err = -errno;
 		fprintf(stderr, "  fixture: test run: %s\n", strerror(-err));
 		return err;
 	}
-	*retval = opts.retval;
+	*retval = xdp ? xdp_as_tc(opts.retval) : opts.retval;
 	return 0;
 }
 
@@ -531,6 +558,7 @@ int fx_attach(const struct fx_ep *ep)
 		 "ip link set pwt%d up && ip link set pwp%d up", i, i);
 	if (system(cmd))
 		return -ENODEV;
+	pw_dp_set_veth_mode(fx.dp, fx.xdp ? PW_VETH_XDP : PW_VETH_TC);
 	return pw_dp_attach(fx.dp, ep->ifindex);
 }
 
@@ -571,4 +599,19 @@ int fx_wait_events(int n, int ms)
 		fx_events_drain();
 	}
 	return fx.nev;
+}
+
+bool fx_xdp_run(const char *name)
+{
+	bool (*fn)(void) = pw_test_find(name);
+	bool was = fx.xdp, ok;
+
+	if (!fn) {
+		fprintf(stderr, "  fixture: no test %s\n", name);
+		return false;
+	}
+	fx.xdp = true;
+	ok = fn();
+	fx.xdp = was;
+	return ok;
 }

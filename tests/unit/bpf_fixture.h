@@ -43,6 +43,10 @@ struct fx_ep {
 
 struct fx {
 	struct pw_dp *dp;
+	/* What the pod sends goes through pw_from_pod_xdp, not pw_from_pod:
+	 * fx_run() and fx_attach() then test the XDP veth mode. Set by
+	 * fx_xdp_run(), or for every test by PW_FX_XDP=1 in the environment. */
+	bool xdp;
 	bool custom; /* dp was loaded with a test's own options */
 	struct ring_buffer *rb;
 	struct fx_ep ep[FX_NEP];
@@ -89,13 +93,16 @@ int fx_allow(const struct fx_ep *ep, int dir, __u32 peer, __u8 proto, __u16 lo,
 int fx_ipcache(const char *cidr, __u32 id, __u32 cidr_id);
 
 /*
- * Runs frame @p through the program of @dir at @ep's veth. Returns FX_PASS
- * when the program returned TC_ACT_OK, the drop reason of the drop event
- * it sent when it returned TC_ACT_SHOT, or a negative errno: -EIO for any
- * other return value, -ENOMSG for a drop without its event.
+ * Runs frame @p through the program of @dir at @ep's veth (for EG in XDP
+ * mode pw_from_pod_xdp, whose XDP_PASS and XDP_DROP read as TC_ACT_UNSPEC
+ * and TC_ACT_SHOT). Returns FX_PASS when the program returned TC_ACT_OK,
+ * the drop reason of the drop event it sent when it returned TC_ACT_SHOT,
+ * or a negative errno: -EIO for any other return value, -ENOMSG for a drop
+ * without its event.
  */
 int fx_run(struct pg *p, int dir, const struct fx_ep *ep);
-/* The raw test run: @repeat runs, the program's return value in *retval. */
+/* The raw test run: @repeat runs, the program's return value in *retval
+ * (an XDP verdict mapped as fx_run() says). */
 int fx_run_raw(struct pg *p, int dir, int ifindex, __u32 repeat, __u32 *retval);
 
 /*
@@ -137,6 +144,10 @@ void fx_detach(const struct fx_ep *ep);
 int fx_inject(struct pg *p, const struct fx_ep *ep);
 /* Waits up to @ms for at least @n events since fx_init(); returns fx.nev. */
 int fx_wait_events(int n, int ms);
+
+/* Runs test @name (as registered) with fx.xdp set: the same checks on the
+ * XDP program. False if it fails or does not exist. */
+bool fx_xdp_run(const char *name);
 
 /* The conntrack entry of @f for protocol @proto, seen from its endpoint. */
 int fx_ct_get(const struct fx_flow *f, __u8 proto, struct pw_ct_entry *ct);

@@ -18,6 +18,16 @@ void pw_test_register(const char *name, bool (*fn)(void))
 	ntests++;
 }
 
+bool (*pw_test_find(const char *name))(void)
+{
+	int i;
+
+	for (i = 0; i < ntests; i++)
+		if (!strcmp(tests[i].name, name))
+			return tests[i].fn;
+	return NULL;
+}
+
 int pw_test_run_all(const char *suite, const char *filter)
 {
 	int i, failed = 0, ran = 0;

@@ -19,6 +19,8 @@ struct pw_test {
 };
 
 void pw_test_register(const char *name, bool (*fn)(void));
+/* The test registered as @name, or NULL. */
+bool (*pw_test_find(const char *name))(void);
 /* Runs the tests whose names contain @filter (all if NULL); returns the
  * number that failed. */
 int pw_test_run_all(const char *suite, const char *filter);

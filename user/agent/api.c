@@ -510,6 +510,8 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	cJSON_AddNumberToObject(resp, "pods", a->have_co ? a->co.neps : 0);
 	cJSON_AddNumberToObject(resp, "local_endpoints", a->nbinds);
 	cJSON_AddNumberToObject(resp, "attached_interfaces", a->nattached);
+	cJSON_AddStringToObject(resp, "veth_mode",
+				pw_veth_mode_name(pw_dp_veth_mode(a->dp)));
 	cJSON_AddNumberToObject(resp, "reconciles", a->reconciles);
 	cJSON_AddStringToObject(resp, "node_traffic",
 				a->node_open ? "allow" : "policy");

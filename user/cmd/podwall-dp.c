@@ -136,19 +136,46 @@ static int do_unload(int argc, char **argv)
 
 static int do_attach(int argc, char **argv)
 {
+	enum pw_veth_mode mode = PW_VETH_TC;
 	struct pw_dp *dp;
+	__u32 ifindex;
+	int err;
+
+	if (argc == 3 && !strcmp(argv[1], "--mode")) {
+		if (pw_veth_mode_parse(argv[2], &mode))
+			return invarg("--mode", argv[2]);
+	} else if (argc != 1) {
+		return -EINVAL;
+	}
+	err = parse_dev(argv[0], &ifindex);
+	err = err ?: open_dp(&dp);
+	if (err)
+		return err;
+	pw_dp_set_veth_mode(dp, mode);
+	err = pw_dp_attach(dp, ifindex);
+	pw_dp_close(dp);
+	return err;
+}
+
+static int do_mode(int argc, char **argv)
+{
 	__u32 ifindex;
 	int err;
 
 	if (argc != 1)
 		return -EINVAL;
 	err = parse_dev(argv[0], &ifindex);
-	err = err ?: open_dp(&dp);
 	if (err)
 		return err;
-	err = pw_dp_attach(dp, ifindex);
-	pw_dp_close(dp);
-	return err;
+	err = pw_dp_attached_mode(ifindex);
+	if (err == -ENOENT) {
+		printf("none\n");
+		return 0;
+	}
+	if (err < 0)
+		return err;
+	printf("%s\n", pw_veth_mode_name(err));
+	return 0;
 }
 
 static int do_detach(int argc, char **argv)
@@ -932,9 +959,16 @@ static const struct cmd cmds[] = {
 	 "\tload the BPF programs; pin maps and programs in the pin folder"},
 	{"unload", do_unload,
 	 "unload\n\tremove the pins (attached programs stay)"},
-	{"attach", do_attach, "attach DEV\n\tattach both programs to DEV"},
+	{"attach", do_attach,
+	 "attach DEV [--mode tc|xdp]\n"
+	 "\tattach the programs to DEV: what the pod sends goes through TC\n"
+	 "\tingress (default) or XDP, what it receives through TC egress;\n"
+	 "\tthe other mode's program comes off"},
 	{"detach", do_detach,
-	 "detach DEV\n\tremove podwall's filters from DEV"},
+	 "detach DEV\n\tremove podwall's filters and XDP program from DEV"},
+	{"mode", do_mode,
+	 "mode DEV\n\twhich program judges what DEV's pod sends: tc, xdp or "
+	 "none"},
 	{"endpoint", do_endpoint,
 	 "endpoint set DEV --id N [--identity N] [--ip4 A] [--ip6 A] [--mac "
 	 "M]\n"

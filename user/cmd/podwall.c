@@ -410,10 +410,11 @@ static int cmd_status(void)
 		cJSON_Delete(resp);
 		return 0;
 	}
-	printf("agent %s: %.0f pods, %.0f on this node, %.0f interfaces\n",
+	printf("agent %s: %.0f pods, %.0f on this node, %.0f interfaces "
+	       "(veth mode %s)\n",
 	       s_of(resp, "version"), n_of(resp, "pods"),
-	       n_of(resp, "local_endpoints"),
-	       n_of(resp, "attached_interfaces"));
+	       n_of(resp, "local_endpoints"), n_of(resp, "attached_interfaces"),
+	       *s_of(resp, "veth_mode") ? s_of(resp, "veth_mode") : "tc");
 	printf("reconciles %.0f, failed %.0f; the last one %s\n",
 	       n_of(resp, "reconciles"), n_of(resp, "reconcile_errors"),
 	       cJSON_IsTrue(cJSON_GetObjectItem(resp, "last_reconcile_ok"))

@@ -47,17 +47,77 @@ static const char *const map_names[PW_MAP__MAX] = {
 };
 
 /* [0]: pw_from_pod (pod egress), [1]: pw_to_pod (pod ingress), [2]: the
- * uplink prefilter (XDP) */
-#define PROGS	 3
-#define PROG_XDP 2
-static const char *const prog_names[PROGS] = {"pw_from_pod", "pw_to_pod",
-					      "pw_xdp_prefilter"};
+ * uplink prefilter (XDP), [3]: pw_from_pod_xdp (pod egress, --veth-mode
+ * xdp). The kernel keeps 15 characters of a name: these fit. */
+#define PROGS	      4
+#define PROG_XDP      2
+#define PROG_FROM_XDP 3
+static const char *const prog_names[PROGS] = {
+	"pw_from_pod", "pw_to_pod", "pw_xdp_prefilter", "pw_from_pod_xdp"};
 
 struct pw_dp {
 	struct podwall_bpf *skel; /* NULL when adopted from pins */
 	int map_fds[PW_MAP__MAX];
 	int prog_fds[PROGS];
+	enum pw_veth_mode veth_mode;
 };
+
+/*
+ * The ids of podwall's XDP programs this process loaded, adopted, or found
+ * pinned from the run before: once the agent has dropped CAP_SYS_ADMIN it
+ * cannot open a program by id to read its name, so this is how it knows
+ * its own on a veth (one a restart left there, say).
+ */
+#define KNOWN_MAX 16
+static struct {
+	__u32 id;
+	int pi;
+} known[KNOWN_MAX];
+static int nknown;
+
+static void xdp_known_add(int fd, int pi)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int i;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	for (i = 0; i < nknown; i++)
+		if (known[i].id == info.id)
+			return;
+	/* the oldest go first: a long-gone run's program is off by now */
+	if (nknown == KNOWN_MAX)
+		memmove(known, known + 1, --nknown * sizeof(known[0]));
+	known[nknown].id = info.id;
+	known[nknown++].pi = pi;
+}
+
+static bool xdp_known(__u32 id, int pi)
+{
+	int i;
+
+	for (i = 0; i < nknown; i++)
+		if (known[i].id == id && known[i].pi == pi)
+			return true;
+	return false;
+}
+
+const char *pw_veth_mode_name(enum pw_veth_mode m)
+{
+	return m == PW_VETH_XDP ? "xdp" : "tc";
+}
+
+int pw_veth_mode_parse(const char *s, enum pw_veth_mode *m)
+{
+	if (!strcmp(s, "tc"))
+		*m = PW_VETH_TC;
+	else if (!strcmp(s, "xdp"))
+		*m = PW_VETH_XDP;
+	else
+		return -EINVAL;
+	return 0;
+}
 
 static struct pw_dp *dp_new(void)
 {
@@ -108,6 +168,8 @@ static struct bpf_program *skel_prog(struct podwall_bpf *skel, int i)
 {
 	if (i == PROG_XDP)
 		return skel->progs.pw_xdp_prefilter;
+	if (i == PROG_FROM_XDP)
+		return skel->progs.pw_from_pod_xdp;
 	return i ? skel->progs.pw_to_pod : skel->progs.pw_from_pod;
 }
 
@@ -140,9 +202,17 @@ static int pin_progs(struct podwall_bpf *skel, const char *dir)
 	int i, err;
 
 	for (i = 0; i < PROGS; i++) {
+		int fd;
+
 		err = pin_path(path, sizeof(path), dir, prog_names[i]);
 		if (err)
 			return err;
+		/* the run before's, to know it on the interfaces later */
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			xdp_known_add(fd, i);
+			close(fd);
+		}
 		/* a new program version replaces the old pin */
 		if (unlink(path) && errno != ENOENT)
 			return -errno;
@@ -211,6 +281,7 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 		goto fail;
 	}
 	dp->skel = skel;
+	dp->veth_mode = opts->veth_mode;
 
 	err = set_size(skel->maps.pw_ct, opts->ct_max);
 	err = err ?: set_size(skel->maps.pw_policy, opts->policy_max);
@@ -274,8 +345,10 @@ int pw_dp_load(const struct pw_dp_opts *opts, struct pw_dp **out)
 	}
 	for (i = 0; i < PW_MAP__MAX; i++)
 		dp->map_fds[i] = bpf_map__fd(skel_map(skel, i));
-	for (i = 0; i < PROGS; i++)
+	for (i = 0; i < PROGS; i++) {
 		dp->prog_fds[i] = bpf_program__fd(skel_prog(skel, i));
+		xdp_known_add(dp->prog_fds[i], i);
+	}
 	*out = dp;
 	return 0;
 fail:
@@ -301,13 +374,14 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 		if (err)
 			goto fail;
 		fd = bpf_obj_get(path);
-		/* Pins of a podwall from before the prefilter or the exact
-		 * policy hash: all else works (exact entries go to the trie,
-		 * which the old programs read), and the next load (podwalld's
-		 * start) adds what is missing. */
+		/* Pins of a podwall from before the prefilter, the exact
+		 * policy hash or the XDP veth mode: all else works (exact
+		 * entries go to the trie, which the old programs read), and
+		 * the next load (podwalld's start) adds what is missing. */
 		if (fd < 0 && errno == ENOENT &&
 		    (i == PW_MAP_PREFILTER || i == PW_MAP_POLICY_EXACT ||
-		     i == PW_MAP__MAX + PROG_XDP)) {
+		     i == PW_MAP__MAX + PROG_XDP ||
+		     i == PW_MAP__MAX + PROG_FROM_XDP)) {
 			pr_debug("no pinned %s: pinned by an older podwall\n",
 				 path);
 			continue;
@@ -319,10 +393,12 @@ int pw_dp_open_pinned(const char *pin_dir, struct pw_dp **out)
 					       : "");
 			goto fail;
 		}
-		if (i < PW_MAP__MAX)
+		if (i < PW_MAP__MAX) {
 			dp->map_fds[i] = fd;
-		else
+		} else {
 			dp->prog_fds[i - PW_MAP__MAX] = fd;
+			xdp_known_add(fd, i - PW_MAP__MAX);
+		}
 	}
 	*out = dp;
 	return 0;
@@ -374,12 +450,82 @@ int pw_dp_prefilter_fd(const struct pw_dp *dp)
 	return dp->prog_fds[PROG_XDP];
 }
 
+int pw_dp_from_pod_xdp_fd(const struct pw_dp *dp)
+{
+	return dp->prog_fds[PROG_FROM_XDP];
+}
+
+void pw_dp_set_veth_mode(struct pw_dp *dp, enum pw_veth_mode m)
+{
+	dp->veth_mode = m;
+}
+
+enum pw_veth_mode pw_dp_veth_mode(const struct pw_dp *dp)
+{
+	return dp->veth_mode;
+}
+
+static int xdp_attach(const struct pw_dp *dp, int pi, int ifindex,
+		      enum pw_xdp_mode mode, enum pw_xdp_mode *got);
+static int xdp_detach(int pi, int ifindex);
+static int xdp_current(int ifindex, int pi, int *mode, bool *ours, int *fd);
+
+static const enum bpf_tc_attach_point tc_points[2] = {BPF_TC_INGRESS,
+						      BPF_TC_EGRESS};
+
+/* Takes off program @i (0: pw_from_pod, 1: pw_to_pod) if it is there. */
+static int tc_detach(int ifindex, int i)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = tc_points[i]);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+			    .priority = PW_TC_PRIO);
+	int err = bpf_tc_detach(&hook, &opts);
+
+	if (err && err != -ENOENT && err != -EINVAL) {
+		pr_warn("detach %s from ifindex %d: %s\n", prog_names[i],
+			ifindex, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static int tc_prog_id(int ifindex, int i, __u32 *id);
+
+/* Puts program @i (0: pw_from_pod, 1: pw_to_pod) on its TC hook. */
+static int tc_attach(const struct pw_dp *dp, int ifindex, int i)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = tc_points[i]);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+			    .priority = PW_TC_PRIO, .prog_fd = dp->prog_fds[i],
+			    .flags = BPF_TC_F_REPLACE);
+	int err = bpf_tc_attach(&hook, &opts);
+
+	if (err)
+		pr_warn("attach %s to ifindex %d: %s%s\n", prog_names[i],
+			ifindex, strerror(-err),
+			err == -EINVAL ? " (is priority 1 taken by another "
+					 "tool's filter?)"
+				       : "");
+	return err;
+}
+
+/*
+ * TC mode: both TC programs, then our XDP program off if it is there. XDP
+ * mode: pw_to_pod on TC egress, pw_from_pod_xdp, and only once that is in
+ * place pw_from_pod off TC ingress: a packet in between is judged twice,
+ * to the same verdict, rather than not at all. TC ingress is not put on
+ * only to come off again (each removal is a netlink event the agent
+ * hears). Should the XDP attach fail, TC ingress judges (put there if it
+ * was not).
+ */
 int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 {
-	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
-							   BPF_TC_EGRESS};
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	bool xdp = dp->veth_mode == PW_VETH_XDP;
+	__u32 in_id;
 	int i, err;
 
 	/* The clsact qdisc may be there already, ours or another tool's. */
@@ -389,71 +535,108 @@ int pw_dp_attach(const struct pw_dp *dp, int ifindex)
 			strerror(-err));
 		return err;
 	}
-	for (i = 0; i < 2; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
-				    .priority = PW_TC_PRIO,
-				    .prog_fd = dp->prog_fds[i],
-				    .flags = BPF_TC_F_REPLACE);
-
-		hook.attach_point = points[i];
-		err = bpf_tc_attach(&hook, &opts);
-		if (err) {
-			pr_warn("attach %s to ifindex %d: %s%s\n",
-				prog_names[i], ifindex, strerror(-err),
-				err == -EINVAL ? " (is priority 1 taken by "
-						 "another tool's filter?)"
-					       : "");
+	for (i = xdp ? 1 : 0; i < 2; i++) {
+		err = tc_attach(dp, ifindex, i);
+		if (err)
 			return err;
-		}
 	}
+	if (!xdp)
+		return xdp_detach(PROG_FROM_XDP, ifindex);
+	err = dp->prog_fds[PROG_FROM_XDP] < 0 ? -ENOENT : 0;
+	if (err)
+		pr_warn("the pinned datapath has no pw_from_pod_xdp: load it "
+			"again\n");
+	err = err ?: xdp_attach(dp, PROG_FROM_XDP, ifindex, PW_XDP_AUTO, NULL);
+	if (err) {
+		pr_warn("ifindex %d: pw_from_pod on TC ingress instead\n",
+			ifindex);
+		tc_attach(dp, ifindex, 0);
+		return err;
+	}
+	err = tc_prog_id(ifindex, 0, &in_id);
+	if (err || !in_id)
+		return err;
+	return tc_detach(ifindex, 0);
+}
+
+/* The id of our TC program @i on @ifindex, 0 if none. */
+static int tc_prog_id(int ifindex, int i, __u32 *id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = tc_points[i]);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
+			    .priority = PW_TC_PRIO);
+	int err = bpf_tc_query(&hook, &opts);
+
+	*id = 0;
+	if (err)
+		return err == -ENOENT || err == -EINVAL ? 0 : err;
+	*id = opts.prog_id;
 	return 0;
+}
+
+static int prog_id(int fd, __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	*id = 0;
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int pw_dp_attached_mode(int ifindex)
+{
+	int cur, err;
+	bool ours;
+	__u32 id;
+
+	err = xdp_current(ifindex, PROG_FROM_XDP, &cur, &ours, NULL);
+	if (!err && cur && ours)
+		return PW_VETH_XDP;
+	err = tc_prog_id(ifindex, 0, &id);
+	if (err)
+		return err;
+	return id ? PW_VETH_TC : -ENOENT;
 }
 
 int pw_dp_attached(const struct pw_dp *dp, int ifindex)
 {
-	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
-							   BPF_TC_EGRESS};
-	int i;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 id, want;
+	int err;
 
-	for (i = 0; i < 2; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-				    .attach_point = points[i]);
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
-				    .priority = PW_TC_PRIO);
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int err = bpf_tc_query(&hook, &opts);
-
-		if (err)
-			return err == -ENOENT || err == -EINVAL ? 0 : err;
-		if (bpf_obj_get_info_by_fd(dp->prog_fds[i], &info, &len))
-			return -errno;
-		if (opts.prog_id != info.id)
-			return 0;
+	err = tc_prog_id(ifindex, 1, &id);
+	err = err ?: prog_id(dp->prog_fds[1], &want);
+	if (err || id != want)
+		return err;
+	if (dp->veth_mode != PW_VETH_XDP) {
+		err = tc_prog_id(ifindex, 0, &id);
+		err = err ?: prog_id(dp->prog_fds[0], &want);
+		return err ?: id == want;
 	}
-	return 1;
+	err = prog_id(dp->prog_fds[PROG_FROM_XDP], &want);
+	if (err || !want)
+		return err;
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	return q.prog_id == want;
 }
 
 int pw_dp_detach(int ifindex)
 {
-	static const enum bpf_tc_attach_point points[2] = {BPF_TC_INGRESS,
-							   BPF_TC_EGRESS};
 	int i, err, ret = 0;
 
 	for (i = 0; i < 2; i++) {
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-				    .attach_point = points[i]);
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PW_TC_HANDLE,
-				    .priority = PW_TC_PRIO);
-
-		err = bpf_tc_detach(&hook, &opts);
-		if (err && err != -ENOENT && err != -EINVAL && !ret) {
-			pr_warn("detach %s from ifindex %d: %s\n",
-				prog_names[i], ifindex, strerror(-err));
-			ret = err;
-		}
+		err = tc_detach(ifindex, i);
+		ret = ret ?: err;
 	}
-	return ret;
+	err = xdp_detach(PROG_FROM_XDP, ifindex);
+	return ret ?: err;
 }
 
 static int map_update(int fd, const void *key, const void *val,
@@ -816,11 +999,11 @@ static const char *xdp_mode_name(enum pw_xdp_mode m)
 
 /*
  * The XDP program on @ifindex: *mode is PW_XDP_* (0: none), *ours says
- * whether it is a podwall prefilter, *fd (if not NULL) gets an fd of it for
- * an atomic replace. A driver and a generic program at once is another
- * tool's doing: -EBUSY.
+ * whether it is podwall's program @pi, *fd (if not NULL) gets an fd of it
+ * for an atomic replace, or -1 where only its id tells it is ours. A driver
+ * and a generic program at once is another tool's doing: -EBUSY.
  */
-static int xdp_current(int ifindex, int *mode, bool *ours, int *fd)
+static int xdp_current(int ifindex, int pi, int *mode, bool *ours, int *fd)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = {};
@@ -845,6 +1028,14 @@ static int xdp_current(int ifindex, int *mode, bool *ours, int *fd)
 		return -EBUSY;
 	}
 	pfd = bpf_prog_get_fd_by_id(q.prog_id);
+	/* that takes CAP_SYS_ADMIN, which the running agent has not; one
+	 * of ours it knows by id, another stays unknown (-EPERM) */
+	if (pfd < 0 && errno == EPERM && xdp_known(q.prog_id, pi)) {
+		*ours = true;
+		if (fd)
+			*fd = -1;
+		return 0;
+	}
 	if (pfd < 0)
 		return -errno;
 	if (bpf_obj_get_info_by_fd(pfd, &info, &len)) {
@@ -853,8 +1044,7 @@ static int xdp_current(int ifindex, int *mode, bool *ours, int *fd)
 		return err;
 	}
 	/* the kernel keeps BPF_OBJ_NAME_LEN - 1 characters of the name */
-	*ours = !strncmp(info.name, prog_names[PROG_XDP],
-			 sizeof(info.name) - 1);
+	*ours = !strncmp(info.name, prog_names[pi], sizeof(info.name) - 1);
 	if (fd)
 		*fd = pfd;
 	else
@@ -867,27 +1057,33 @@ static int xdp_flags(int mode)
 	return mode == PW_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
 }
 
-int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
-			   enum pw_xdp_mode mode, enum pw_xdp_mode *got)
+/* What the log calls program @pi on an interface. */
+static const char *xdp_what(int pi)
+{
+	return pi == PROG_XDP ? "prefilter" : "pw_from_pod_xdp";
+}
+
+/*
+ * Attach program @pi (PROG_XDP, PROG_FROM_XDP) to @ifindex, replacing an
+ * earlier version of it; another program's XDP slot is never taken.
+ */
+static int xdp_attach(const struct pw_dp *dp, int pi, int ifindex,
+		      enum pw_xdp_mode mode, enum pw_xdp_mode *got)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
-	int cur, old_fd = -1, try, err, prog = dp->prog_fds[PROG_XDP];
+	int cur, old_fd = -1, try, err, prog = dp->prog_fds[pi];
+	const char *what = xdp_what(pi);
 	char name[IF_NAMESIZE];
 	bool ours;
 
 	if (!if_indextoname(ifindex, name))
 		snprintf(name, sizeof(name), "%d", ifindex);
-	if (prog < 0) {
-		pr_warn("the pinned datapath has no prefilter program: load it "
-			"again (start podwalld, or podwall-dp load)\n");
-		return -ENOENT;
-	}
-	err = xdp_current(ifindex, &cur, &ours, &old_fd);
+	err = xdp_current(ifindex, pi, &cur, &ours, &old_fd);
 	if (err || (cur && !ours)) {
 		if (old_fd >= 0)
 			close(old_fd);
 		err = err ?: -EBUSY;
-		pr_warn("prefilter on %s: %s\n", name,
+		pr_warn("%s on %s: %s\n", what, name,
 			err == -EBUSY ? "another XDP program is attached "
 					"there; podwall does not replace it"
 				      : strerror(-err));
@@ -898,10 +1094,11 @@ int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
 		mode = cur;
 	if (cur && cur != (int)mode) {
 		/* one mode at a time: a mode change has a gap */
-		pr_info("prefilter on %s: from %s to %s mode\n", name,
+		pr_info("%s on %s: from %s to %s mode\n", what, name,
 			xdp_mode_name(cur), xdp_mode_name(mode));
-		err = pw_dp_prefilter_detach(ifindex);
-		close(old_fd);
+		err = xdp_detach(pi, ifindex);
+		if (old_fd >= 0)
+			close(old_fd);
 		old_fd = -1;
 		if (err)
 			return err;
@@ -913,10 +1110,13 @@ int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
 		int flags = xdp_flags(try);
 
 		/* replace only the program we saw, or take an empty slot:
-		 * never another tool's that came meanwhile */
-		if (cur) {
+		 * never another tool's that came meanwhile (known by id
+		 * only, ours is replaced without that check) */
+		if (cur && old_fd >= 0) {
 			flags |= XDP_FLAGS_REPLACE;
 			xo.old_prog_fd = old_fd;
+		} else if (cur) {
+			xo.old_prog_fd = 0;
 		} else {
 			flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
 			xo.old_prog_fd = 0;
@@ -924,48 +1124,79 @@ int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
 		err = bpf_xdp_attach(ifindex, prog, flags, &xo);
 		if (!err || mode != PW_XDP_AUTO || try == PW_XDP_GENERIC)
 			break;
-		pr_debug("prefilter on %s: no native mode (%s)\n", name,
+		/* a veth refuses native XDP when its peer's MTU is more
+		 * than a page holds */
+		pr_debug("%s on %s: no native mode (%s)\n", what, name,
 			 strerror(-err));
 		try = PW_XDP_GENERIC;
 	}
 	if (old_fd >= 0)
 		close(old_fd);
 	if (err) {
-		pr_warn("prefilter on %s in %s mode: %s\n", name,
+		pr_warn("%s on %s in %s mode: %s\n", what, name,
 			xdp_mode_name(try), strerror(-err));
 		return err;
 	}
-	pr_info("prefilter on %s in %s mode%s\n", name, xdp_mode_name(try),
-		try == PW_XDP_GENERIC && mode == PW_XDP_AUTO
-			? " (the driver has no native XDP)"
-			: "");
+	/* one line per veth would drown the log; the prefilter is one */
+	if (pi == PROG_XDP || try == PW_XDP_GENERIC)
+		pr_info("%s on %s in %s mode%s\n", what, name,
+			xdp_mode_name(try),
+			try == PW_XDP_GENERIC && mode == PW_XDP_AUTO
+				? " (the driver has no native XDP for it)"
+				: "");
 	if (got)
 		*got = try;
 	return 0;
 }
 
-int pw_dp_prefilter_detach(int ifindex)
+int pw_dp_prefilter_attach(const struct pw_dp *dp, int ifindex,
+			   enum pw_xdp_mode mode, enum pw_xdp_mode *got)
+{
+	if (dp->prog_fds[PROG_XDP] < 0) {
+		pr_warn("the pinned datapath has no prefilter program: load it "
+			"again (start podwalld, or podwall-dp load)\n");
+		return -ENOENT;
+	}
+	return xdp_attach(dp, PROG_XDP, ifindex, mode, got);
+}
+
+/* Remove program @pi from @ifindex; another tool's XDP program stays. */
+static int xdp_detach(int pi, int ifindex)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, xo);
 	int cur, fd = -1, err;
 	bool ours;
 
-	err = xdp_current(ifindex, &cur, &ours, &fd);
-	if (err == -EBUSY || (!err && !ours)) {
+	err = xdp_current(ifindex, pi, &cur, &ours, &fd);
+	/* -EPERM: not one we know, and without CAP_SYS_ADMIN no way to
+	 * tell; in TC mode a program of another tool's may well be there */
+	if (err == -EBUSY || err == -EPERM || (!err && !ours)) {
 		if (fd >= 0)
 			close(fd);
 		return 0; /* not ours to take off */
 	}
+	/* a veth that went away has nothing left to take off */
+	if (err == -ENODEV)
+		return 0;
 	if (err)
 		return err;
-	/* only the program we saw, should another have replaced it since */
-	xo.old_prog_fd = fd;
-	err = bpf_xdp_detach(ifindex, xdp_flags(cur) | XDP_FLAGS_REPLACE, &xo);
-	close(fd);
+	/* only the program we saw, should another have replaced it since;
+	 * known by id only, without that check */
+	xo.old_prog_fd = fd >= 0 ? fd : 0;
+	err = bpf_xdp_detach(ifindex,
+			     xdp_flags(cur) | (fd >= 0 ? XDP_FLAGS_REPLACE : 0),
+			     &xo);
+	if (fd >= 0)
+		close(fd);
 	if (err)
-		pr_warn("detach the prefilter from ifindex %d: %s\n", ifindex,
-			strerror(-err));
+		pr_warn("detach the %s from ifindex %d: %s\n", xdp_what(pi),
+			ifindex, strerror(-err));
 	return err;
+}
+
+int pw_dp_prefilter_detach(int ifindex)
+{
+	return xdp_detach(PROG_XDP, ifindex);
 }
 
 int pw_dp_prefilter_attached(int ifindex)
@@ -973,7 +1204,7 @@ int pw_dp_prefilter_attached(int ifindex)
 	int cur, err;
 	bool ours;
 
-	err = xdp_current(ifindex, &cur, &ours, NULL);
+	err = xdp_current(ifindex, PROG_XDP, &cur, &ours, NULL);
 	if (err == -EBUSY)
 		return 0;
 	return err ?: (ours ? cur : 0);

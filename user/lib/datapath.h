@@ -13,6 +13,23 @@
 
 struct pw_dp;
 
+/*
+ * What judges the packets a pod sends, on its host-side veth: TC ingress
+ * (pw_from_pod), or XDP (pw_from_pod_xdp), the same code on the frame
+ * before the kernel makes an skb of it. What the pod receives is TC egress
+ * in both: XDP has no egress hook. TC is the default: on a veth, XDP was
+ * slower for allowed traffic and for a flood of denied packets alike
+ * (tests/bench/bench_vethmode.sh).
+ */
+enum pw_veth_mode {
+	PW_VETH_TC = 0,
+	PW_VETH_XDP = 1,
+};
+
+const char *pw_veth_mode_name(enum pw_veth_mode m);
+/* "tc" or "xdp"; -EINVAL for anything else */
+int pw_veth_mode_parse(const char *s, enum pw_veth_mode *m);
+
 /* Map sizes and timeouts; a zero field takes the default. */
 struct pw_dp_opts {
 	const char *pin_dir; /* NULL: nothing pinned (tests) */
@@ -22,6 +39,8 @@ struct pw_dp_opts {
 	__u32 ep_max;
 	__u32 frag_max;
 	__u32 events_bytes; /* power of two, at least the page size */
+	/* what pw_dp_attach() puts on a veth */
+	enum pw_veth_mode veth_mode;
 	struct pw_config cfg;
 };
 
@@ -50,14 +69,28 @@ int pw_dp_unpin(const char *pin_dir);
 int pw_dp_map_fd(const struct pw_dp *dp, enum pw_dp_map map);
 /* dir: PW_DIR_EGRESS for pw_from_pod, PW_DIR_INGRESS for pw_to_pod */
 int pw_dp_prog_fd(const struct pw_dp *dp, int dir);
+/* pw_from_pod_xdp, or -1 for pins from before it. */
+int pw_dp_from_pod_xdp_fd(const struct pw_dp *dp);
 /* The uplink prefilter (XDP), or -1 for pins from before it. */
 int pw_dp_prefilter_fd(const struct pw_dp *dp);
 
-/* Attach both programs to the host-side veth @ifindex (clsact). */
+/* The veth mode pw_dp_attach() uses (PW_VETH_TC when adopted from pins). */
+void pw_dp_set_veth_mode(struct pw_dp *dp, enum pw_veth_mode m);
+enum pw_veth_mode pw_dp_veth_mode(const struct pw_dp *dp);
+
+/*
+ * Attach the programs of the datapath's veth mode to the host-side veth
+ * @ifindex, then take off the other mode's from-pod program if it is there:
+ * a mode change on a live veth has no moment where nothing judges.
+ */
 int pw_dp_attach(const struct pw_dp *dp, int ifindex);
-/* 1 if both of this datapath's programs are on @ifindex, 0 if not. */
+/* 1 if the programs of the datapath's mode are on @ifindex, 0 if not. */
 int pw_dp_attached(const struct pw_dp *dp, int ifindex);
-/* Remove only podwall's filters; other filters and the qdisc stay. */
+/* PW_VETH_TC or PW_VETH_XDP by which from-pod program is on @ifindex,
+ * or -ENOENT for neither. */
+int pw_dp_attached_mode(int ifindex);
+/* Remove only podwall's filters and its XDP program; other filters, the
+ * qdisc and another tool's XDP program stay. */
 int pw_dp_detach(int ifindex);
 
 int pw_dp_endpoint_set(const struct pw_dp *dp, __u32 ifindex,

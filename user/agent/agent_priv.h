@@ -6,15 +6,16 @@
 #include <time.h>
 #include "agent.h"
 #include "compile.h"
+#include "cluster.h"
 #include "flowlog.h"
 #include "objset.h"
+#include "podlink.h"
 #include "source.h"
 #include "source_cni.h"
 #include "source_docker.h"
 #include "source_k8s.h"
 #include "sync.h"
 
-#define PW_BINDS_MAX   4096
 #define PW_SOURCES_MAX 6
 
 struct pw_agent {
@@ -30,6 +31,8 @@ struct pw_agent {
 	int nsrc;
 	struct pw_src_cni *cni;
 	struct pw_src_k8s *k8s; /* Kubernetes mode, or NULL */
+	bool docker;		/* a Docker source */
+	int applied_src;	/* src[] index of the applied folder */
 	struct pw_ctl *ctl;
 	struct pw_events *evs;
 	struct pw_flowlog *flows;
@@ -39,8 +42,18 @@ struct pw_agent {
 	/* the last reconcile's result, for requests to read */
 	struct pw_compiled co;
 	bool have_co;
-	struct pw_binding binds[PW_BINDS_MAX];
+	struct pw_binding *binds; /* one per local pod, pointing into co */
 	int nbinds;
+	struct pw_hidx bind_idx; /* binds by (ns, name) */
+	__u32 ep_max;		 /* the endpoints map's size */
+	/* the veths of the last scan, reused while no link event came and
+	 * no pod changed (a policy change reads no links) */
+	struct pw_podlink *links;
+	int nlinks;
+	bool links_stale;
+	__u64 eps_sig;	 /* the pods and addresses that scan was matched for */
+	__u64 names_sig; /* what the id hints and flow metadata were made of */
+	bool names_done;
 	char last_error[PW_ERR_LEN]; /* the last failure, kept */
 	time_t last_error_at;
 	bool last_ok;		       /* the last reconcile went through */
@@ -49,6 +62,26 @@ struct pw_agent {
 	unsigned long long ct_swept;
 	double last_compile_ms;
 };
+
+/* Links or pods changed in a way no compiled state shows (a veth made, a
+ * pod registered again): the next reconcile reads the veths afresh. */
+void pw_agent_links_stale(struct pw_agent *a);
+
+struct pw_objkey {
+	enum pw_kind kind;
+	const char *ns, *name;
+};
+
+/*
+ * After `podwall apply` or `delete` changed the applied folder: @objs (the
+ * objects it wrote, taken; or NULL) and @del (the one it removed, or NULL)
+ * go into the cluster as they are, without reading every source again,
+ * when no other source gives or adds to them; otherwise, or if the last
+ * reconcile failed, a full reconcile. Returns as pw_agent_reconcile.
+ */
+int pw_agent_reconcile_applied(struct pw_agent *a, struct pw_objects *objs,
+			       const struct pw_objkey *del, char *err,
+			       size_t errlen);
 
 /* Remember a failure for status. */
 void pw_agent_error(struct pw_agent *a, const char *fmt, ...)

@@ -15,6 +15,7 @@
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include "cluster.h"
 #include "log.h"
 #include "podlink.h"
 
@@ -27,11 +28,32 @@ struct veth {
 struct scan {
 	struct veth *v;
 	int n, cap;
+	struct pw_hidx idx; /* v by (nsid, peer) */
 	/* one peer namespace's pass */
 	__s32 nsid;
 	struct pw_podlink *out;
 	int nout;
 };
+
+static __u64 peer_hash(__s32 nsid, __u32 peer)
+{
+	__u64 h = pw_hash_bytes(PW_HASH_SEED, &nsid, sizeof(nsid));
+
+	return pw_hash_bytes(h, &peer, sizeof(peer));
+}
+
+struct peer_q {
+	const struct scan *sc;
+	__s32 nsid;
+	__u32 peer;
+};
+
+static bool peer_eq(const void *ctx, __u32 pos)
+{
+	const struct peer_q *q = ctx;
+
+	return q->sc->v[pos].nsid == q->nsid && q->sc->v[pos].peer == q->peer;
+}
 
 static int link_attr(const struct nlattr *a, void *data)
 {
@@ -93,15 +115,14 @@ static int veth_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The podlink for peer ifindex @peer of the namespace being read. */
+/* The podlink for peer ifindex @peer of the namespace being read: by
+ * index, as a node with thousands of pods dumps thousands of peers. */
 static struct pw_podlink *find_out(struct scan *sc, __u32 peer)
 {
-	int i;
+	struct peer_q q = {sc, sc->nsid, peer};
+	int at = pw_hidx_find(&sc->idx, peer_hash(sc->nsid, peer), peer_eq, &q);
 
-	for (i = 0; i < sc->n; i++)
-		if (sc->v[i].nsid == sc->nsid && sc->v[i].peer == peer)
-			return &sc->out[i];
-	return NULL;
+	return at < 0 ? NULL : &sc->out[at];
 }
 
 static int peer_link_cb(const struct nlmsghdr *nlh, void *data)
@@ -193,6 +214,9 @@ static int dump(struct mnl_socket *nl, __u16 type, __s32 nsid, mnl_cb_t cb,
 	nlh->nlmsg_seq = seq;
 	if (type == RTM_GETLINK) {
 		mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+		/* no statistics: they are most of each message, and none of
+		 * them is read here */
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 		if (nsid >= 0)
 			mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, nsid);
 	} else {
@@ -210,11 +234,19 @@ static int dump(struct mnl_socket *nl, __u16 type, __s32 nsid, mnl_cb_t cb,
 	return ret < 0 ? -errno : 0;
 }
 
+static int nsid_cmp(const void *a, const void *b)
+{
+	__s32 x = *(const __s32 *)a, y = *(const __s32 *)b;
+
+	return (x > y) - (x < y);
+}
+
 static int scan_once(struct pw_podlink **out, int *n)
 {
 	struct scan sc = {};
 	struct mnl_socket *nl;
-	int i, j, one = 1, err;
+	__s32 *nsids = NULL;
+	int i, one = 1, err;
 
 	*out = NULL;
 	*n = 0;
@@ -235,16 +267,27 @@ static int scan_once(struct pw_podlink **out, int *n)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < sc.n; i++)
-		sc.out[i].ifindex = sc.v[i].ifindex;
-	/* each peer namespace once */
+	if (pw_hidx_reserve(&sc.idx, sc.n)) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < sc.n; i++) {
-		for (j = 0; j < i; j++)
-			if (sc.v[j].nsid == sc.v[i].nsid)
-				break;
-		if (j < i)
+		sc.out[i].ifindex = sc.v[i].ifindex;
+		pw_hidx_add(&sc.idx, peer_hash(sc.v[i].nsid, sc.v[i].peer), i);
+	}
+	/* each peer namespace once: veths sorted by namespace id */
+	nsids = calloc(sc.n ?: 1, sizeof(*nsids));
+	if (!nsids) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sc.n; i++)
+		nsids[i] = sc.v[i].nsid;
+	qsort(nsids, sc.n, sizeof(*nsids), nsid_cmp);
+	for (i = 0; i < sc.n; i++) {
+		if (i && nsids[i] == nsids[i - 1])
 			continue;
-		sc.nsid = sc.v[i].nsid;
+		sc.nsid = nsids[i];
 		err = dump(nl, RTM_GETLINK, sc.nsid, peer_link_cb, &sc);
 		err = err ?: dump(nl, RTM_GETADDR, sc.nsid, peer_addr_cb, &sc);
 		if (err) {
@@ -257,8 +300,10 @@ static int scan_once(struct pw_podlink **out, int *n)
 	*n = sc.n;
 	sc.out = NULL;
 out:
+	free(nsids);
 	free(sc.out);
 	free(sc.v);
+	pw_hidx_free(&sc.idx);
 	mnl_socket_close(nl);
 	return err;
 }
@@ -298,34 +343,84 @@ static int by_ifindex_cmp(const void *a, const void *b)
 	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
-int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
-		    int *nb, int max)
+/* A peer's address, the veth it is behind, and behind how many veths it
+ * is in all (sorted by address, then veth). */
+struct addr_at {
+	__u8 addr[16];
+	int at;
+	int nveths;
+};
+
+static int addr_at_cmp(const void *a, const void *b)
 {
+	const struct addr_at *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ?: (x->at > y->at) - (x->at < y->at);
+}
+
+static int addr_only_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct addr_at *)a)->addr,
+		      ((const struct addr_at *)b)->addr, 16);
+}
+
+int pw_podlink_match(const struct pw_podlink *pl, int npl,
+		     const struct pw_compiled *co, struct pw_binding *binds,
+		     int *nb, int max)
+{
+	struct addr_at *aa;
 	struct by_ifindex *ord;
-	struct pw_podlink *pl;
-	int i, j, k, npl, err, first = *nb;
+	int i, j, k, na = 0, first = *nb;
 	bool *dup;
 
-	err = pw_podlink_scan(&pl, &npl);
-	if (err) {
-		pr_warn("podlink: read veths: %s\n", strerror(-err));
-		return err;
+	for (j = 0; j < npl; j++)
+		na += pl[j].naddrs;
+	aa = calloc(na ?: 1, sizeof(*aa));
+	if (!aa)
+		return -ENOMEM;
+	for (j = 0, na = 0; j < npl; j++)
+		for (k = 0; k < pl[j].naddrs; k++) {
+			memcpy(aa[na].addr, pl[j].addrs[k], 16);
+			aa[na++].at = j;
+		}
+	qsort(aa, na, sizeof(*aa), addr_at_cmp);
+	/* each run of one address: how many veths (sorted, so distinct ones
+	 * are neighbours) */
+	for (i = 0; i < na; i = j) {
+		int nv = 1;
+
+		for (j = i + 1; j < na && !memcmp(aa[j].addr, aa[i].addr, 16);
+		     j++)
+			if (aa[j].at != aa[j - 1].at)
+				nv++;
+		for (k = i; k < j; k++)
+			aa[k].nveths = nv;
 	}
 	for (i = 0; i < co->neps; i++) {
 		const struct pw_out_ep *ep = &co->eps[i];
+		const __u8 *want[2] = {
+			ep->flags & PW_EP_F_HAS_IP4 ? ep->ip4 : NULL,
+			ep->flags & PW_EP_F_HAS_IP6 ? ep->ip6 : NULL,
+		};
 		int found = -1, hits = 0;
 
-		for (j = 0; j < npl; j++) {
-			for (k = 0; k < pl[j].naddrs; k++) {
-				if (((ep->flags & PW_EP_F_HAS_IP4) &&
-				     !memcmp(pl[j].addrs[k], ep->ip4, 16)) ||
-				    ((ep->flags & PW_EP_F_HAS_IP6) &&
-				     !memcmp(pl[j].addrs[k], ep->ip6, 16))) {
-					if (found != j)
-						hits++;
-					found = j;
-				}
+		for (k = 0; k < 2; k++) {
+			struct addr_at key, *e;
+
+			if (!want[k] || !na)
+				continue;
+			memcpy(key.addr, want[k], 16);
+			e = bsearch(&key, aa, na, sizeof(key), addr_only_cmp);
+			if (!e)
+				continue;
+			if (e->nveths > 1) {
+				hits += e->nveths;
+				continue;
 			}
+			if (found != e->at)
+				hits++;
+			found = e->at;
 		}
 		if (hits > 1)
 			pr_warn("podlink: %s/%s's address is behind %d "
@@ -335,7 +430,7 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		if (hits != 1)
 			continue;
 		if (*nb == max) {
-			free(pl);
+			free(aa);
 			return -E2BIG;
 		}
 		memset(&binds[*nb], 0, sizeof(binds[*nb]));
@@ -348,7 +443,7 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		binds[*nb].has_ll6 = pl[found].has_ll6;
 		(*nb)++;
 	}
-	free(pl);
+	free(aa);
 	/* two pods behind one veth: neither is bound (the endpoint entry is
 	 * per veth; which pod it stood for would be a guess). Sorted by
 	 * ifindex, so that thousands of pods cost n log n, not n^2. */
@@ -379,6 +474,22 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 	*nb = k;
 	free(dup);
 	return 0;
+}
+
+int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
+		    int *nb, int max)
+{
+	struct pw_podlink *pl;
+	int npl, err;
+
+	err = pw_podlink_scan(&pl, &npl);
+	if (err) {
+		pr_warn("podlink: read veths: %s\n", strerror(-err));
+		return err;
+	}
+	err = pw_podlink_match(pl, npl, co, binds, nb, max);
+	free(pl);
+	return err;
 }
 
 int pw_podlink_fill_ll6(struct pw_binding *binds, int nb)

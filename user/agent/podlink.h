@@ -38,6 +38,11 @@ int pw_podlink_scan(struct pw_podlink **out, int *n);
 int pw_podlink_bind(const struct pw_compiled *co, struct pw_binding *binds,
 		    int *nb, int max);
 
+/* The same from the veths of an earlier pw_podlink_scan. */
+int pw_podlink_match(const struct pw_podlink *pl, int npl,
+		     const struct pw_compiled *co, struct pw_binding *binds,
+		     int *nb, int max);
+
 /* Bindings made by name: the link-local address of each one's peer, read
  * from the interface as pw_podlink_bind does. */
 int pw_podlink_fill_ll6(struct pw_binding *binds, int nb);

@@ -268,6 +268,11 @@ void pw_agent_links_stale(struct pw_agent *a)
 	a->links_stale = true;
 }
 
+void pw_agent_addrs_stale(struct pw_agent *a)
+{
+	a->addrs_stale = true;
+}
+
 void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex)
 {
 	int i;
@@ -490,18 +495,31 @@ static __u64 eps_sig(const struct pw_compiled *co)
 }
 
 /*
- * Pods to veths. The link dump (thousands of messages on a busy node) is
- * done again only when it may tell something new: a link or address event
- * came, a pod was added or changed, or a refresh was asked for; a change
- * of policies alone matches against the veths read last time.
+ * Pods to veths. The link dumps (thousands of messages on a busy node) are
+ * done again only when they may tell something new: a link event came, a
+ * pod was registered through the CNI plugin, or a refresh was asked for.
+ * A pod added or changed otherwise needs only its peer's addresses read
+ * again (a new veth would have sent a link event; an address set inside
+ * a pod's namespace sends none here); a change of policies alone matches
+ * against the veths read last time.
  */
 static int bind_pods(struct pw_agent *a, const struct pw_compiled *co,
 		     struct pw_binding *binds, int *nb)
 {
 	__u64 sig = eps_sig(co);
-	int err;
+	int err = -EAGAIN;
 
-	if (a->links_stale || !a->links || sig != a->eps_sig) {
+	if (a->links && !a->links_stale &&
+	    (a->addrs_stale || sig != a->eps_sig)) {
+		err = pw_podlink_readdr(a->links, a->nlinks);
+		if (err)
+			pr_debug("podlink: read addresses again: %s; reading "
+				 "the links\n",
+				 strerror(-err));
+	} else if (a->links && !a->links_stale) {
+		err = 0;
+	}
+	if (err) {
 		struct pw_podlink *pl;
 		int n;
 
@@ -513,9 +531,10 @@ static int bind_pods(struct pw_agent *a, const struct pw_compiled *co,
 		free(a->links);
 		a->links = pl;
 		a->nlinks = n;
-		a->links_stale = false;
-		a->eps_sig = sig;
 	}
+	a->links_stale = false;
+	a->addrs_stale = false;
+	a->eps_sig = sig;
 	return pw_podlink_match(a->links, a->nlinks, co, binds, nb, co->neps);
 }
 
@@ -714,26 +733,35 @@ static bool delta_ok(const struct pw_agent *a, enum pw_kind kind,
 	return kind != PW_KIND_POD || (!a->docker && !cni_has_pod(a, ns, name));
 }
 
+bool pw_agent_delta_ok(const struct pw_agent *a, const struct pw_objects *objs,
+		       const struct pw_objkey *del)
+{
+	const char *ns, *name;
+	enum pw_kind kind;
+	int i;
+
+	if (!a->have_co || !a->last_ok)
+		return false;
+	for (i = 0; objs && i < objs->n; i++) {
+		pw_object_key(&objs->v[i], &kind, &ns, &name);
+		if (!delta_ok(a, kind, ns, name))
+			return false;
+	}
+	return !del || delta_ok(a, del->kind, del->ns, del->name);
+}
+
 int pw_agent_reconcile_applied(struct pw_agent *a, struct pw_objects *objs,
 			       const struct pw_objkey *del, char *err,
 			       size_t errlen)
 {
 	double t0 = now_ms();
-	const char *ns, *name;
-	enum pw_kind kind;
-	bool ok = a->have_co && a->last_ok;
-	int i, ret;
+	int ret;
 
-	for (i = 0; ok && objs && i < objs->n; i++) {
-		pw_object_key(&objs->v[i], &kind, &ns, &name);
-		ok = delta_ok(a, kind, ns, name);
-	}
-	if (ok && del)
-		ok = delta_ok(a, del->kind, del->ns, del->name);
-	if (!ok) {
+	if (!pw_agent_delta_ok(a, objs, del)) {
 		if (objs)
 			pw_objects_free(objs);
-		return pw_agent_reconcile(a, err, errlen);
+		snprintf(err, errlen, "not a delta");
+		return -EAGAIN;
 	}
 	a->reconciles++;
 	ret = objs ? pw_objset_add(a->set, a->cluster, objs, a->applied_src)
@@ -741,11 +769,10 @@ int pw_agent_reconcile_applied(struct pw_agent *a, struct pw_objects *objs,
 	if (!ret && del)
 		ret = pw_objset_remove(a->set, a->cluster, del->kind, del->ns,
 				       del->name);
-	if (ret == -ENOENT)
-		ret = 0;
-	if (ret) {
-		/* the set lost track: the full way, which finds it again */
-		return pw_agent_reconcile(a, err, errlen);
+	if (ret && ret != -ENOENT) {
+		/* the set lost track: only a full reconcile finds it again */
+		snprintf(err, errlen, "not a delta: %s", strerror(-ret));
+		return -EAGAIN;
 	}
 	return finish(a, t0, now_ms(), err, errlen);
 }

@@ -50,9 +50,10 @@ struct pw_agent {
 	 * no pod changed (a policy change reads no links) */
 	struct pw_podlink *links;
 	int nlinks;
-	bool links_stale;
-	__u64 eps_sig;	 /* the pods and addresses that scan was matched for */
-	__u64 names_sig; /* what the id hints and flow metadata were made of */
+	bool links_stale; /* read the links again */
+	bool addrs_stale; /* read the peers' addresses again */
+	__u64 eps_sig;	  /* the pods and addresses that scan was matched for */
+	__u64 names_sig;  /* what the id hints and flow metadata were made of */
 	bool names_done;
 	char last_error[PW_ERR_LEN]; /* the last failure, kept */
 	time_t last_error_at;
@@ -66,6 +67,9 @@ struct pw_agent {
 /* Links or pods changed in a way no compiled state shows (a veth made, a
  * pod registered again): the next reconcile reads the veths afresh. */
 void pw_agent_links_stale(struct pw_agent *a);
+/* A pod was applied: its address may have been set since the last read
+ * (no event tells), so the next reconcile reads the peers' addresses. */
+void pw_agent_addrs_stale(struct pw_agent *a);
 
 struct pw_objkey {
 	enum pw_kind kind;
@@ -73,12 +77,17 @@ struct pw_objkey {
 };
 
 /*
- * After `podwall apply` or `delete` changed the applied folder: @objs (the
- * objects it wrote, taken; or NULL) and @del (the one it removed, or NULL)
- * go into the cluster as they are, without reading every source again,
- * when no other source gives or adds to them; otherwise, or if the last
- * reconcile failed, a full reconcile. Returns as pw_agent_reconcile.
+ * After `podwall apply` or `delete`: @objs (the objects it applies, taken;
+ * or NULL) and @del (the one it deletes, or NULL) go into the cluster as
+ * they are, without reading every source again, and are enforced. That
+ * needs pw_agent_delta_ok: the last reconcile went through, and no other
+ * source gives or adds to these objects (then only a full reconcile
+ * knows what the cluster must hold). Returns as pw_agent_reconcile, or
+ * -EAGAIN when it could not go as a delta: the caller then reconciles in
+ * full, with the applied folder up to date.
  */
+bool pw_agent_delta_ok(const struct pw_agent *a, const struct pw_objects *objs,
+		       const struct pw_objkey *del);
 int pw_agent_reconcile_applied(struct pw_agent *a, struct pw_objects *objs,
 			       const struct pw_objkey *del, char *err,
 			       size_t errlen);

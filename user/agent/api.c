@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -206,6 +207,24 @@ static int put_files(const char *dir, struct saved *f, int n, bool undo)
 	return err;
 }
 
+/* put_files on a thread of its own: the disk's latency overlaps the
+ * compile and the map writes of a change that goes as a delta. */
+struct saver {
+	pthread_t tid;
+	const char *dir;
+	struct saved *f;
+	int n;
+	int ret;
+};
+
+static void *saver_run(void *arg)
+{
+	struct saver *sv = arg;
+
+	sv->ret = put_files(sv->dir, sv->f, sv->n, false);
+	return NULL;
+}
+
 static void saved_free(struct saved *s, int n)
 {
 	int i;
@@ -229,6 +248,45 @@ static int objects_take(struct pw_objects *all, struct pw_objects *one)
 	free(one->v);
 	*one = (struct pw_objects){};
 	return 0;
+}
+
+/*
+ * Save @n files and enforce @objs (taken). As a delta, the two overlap;
+ * otherwise the full reconcile reads the folder, so it comes after. On
+ * failure the files and the policy are as before.
+ */
+static int save_and_enforce(struct pw_agent *a, struct pw_objects *objs,
+			    struct saved *sv, int n, char *err, size_t errlen)
+{
+	struct saver w = {.dir = a->applied_dir, .f = sv, .n = n};
+	char again[PW_ERR_LEN];
+	double t0 = now_ms();
+	int ret = -EAGAIN;
+
+	if (pw_agent_delta_ok(a, objs, NULL) &&
+	    !pthread_create(&w.tid, NULL, saver_run, &w)) {
+		ret = pw_agent_reconcile_applied(a, objs, NULL, err, errlen);
+		pthread_join(w.tid, NULL);
+	} else {
+		pw_objects_free(objs);
+		w.ret = put_files(a->applied_dir, sv, n, false);
+	}
+	pr_debug("apply: %d objects saved and enforced in %.2f ms\n", n,
+		 now_ms() - t0);
+	if (w.ret) {
+		snprintf(err, errlen, "%.300s: save: %s", a->applied_dir,
+			 strerror(-w.ret));
+		ret = w.ret;
+	} else if (ret == -EAGAIN) {
+		ret = pw_agent_reconcile(a, err, errlen);
+	}
+	if (!ret)
+		return 0;
+	/* the objects before this request come back, and with them the
+	 * policy that was in force */
+	put_files(a->applied_dir, sv, n, true);
+	pw_agent_reconcile(a, again, sizeof(again));
+	return ret;
 }
 
 /*
@@ -299,35 +357,15 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 			break;
 	}
 	cJSON_Delete(docs);
+	/* a pod's address may have been set without an event this agent
+	 * could see (inside the pod): read them */
+	if (!ret && pods)
+		pw_agent_addrs_stale(a);
+	if (!ret)
+		ret = save_and_enforce(a, &all, sv, n, err, sizeof(err));
 	if (!ret) {
-		double t0 = now_ms();
-
-		ret = put_files(a->applied_dir, sv, n, false);
-		pr_debug("apply: %d objects saved in %.2f ms\n", n,
-			 now_ms() - t0);
-		if (ret)
-			snprintf(err, sizeof(err), "%.300s: save: %s",
-				 a->applied_dir, strerror(-ret));
-	}
-	if (!ret) {
-		/* a pod's veth may have come without an event this agent
-		 * could see (an address set inside the pod): read them */
-		if (pods)
-			pw_agent_links_stale(a);
-		ret = pw_agent_reconcile_applied(a, &all, NULL, err,
-						 sizeof(err));
-		if (!ret) {
-			saved_free(sv, n);
-			return 0;
-		}
-		/* the objects before this request come back, and with them
-		 * the policy that was in force */
-		put_files(a->applied_dir, sv, n, true);
-		{
-			char again[PW_ERR_LEN];
-
-			pw_agent_reconcile(a, again, sizeof(again));
-		}
+		saved_free(sv, n);
+		return 0;
 	}
 	pw_objects_free(&all);
 	saved_free(sv, n);
@@ -395,10 +433,10 @@ static int op_delete(struct pw_agent *a, const cJSON *req, cJSON *resp)
 		ret = put_files(a->applied_dir, &sv, 1, false);
 		if (ret)
 			return fail(resp, ret, "%s: %s", path, strerror(-ret));
-		if (kind == PW_KIND_POD)
-			pw_agent_links_stale(a);
 		ret = pw_agent_reconcile_applied(a, NULL, &key, err,
 						 sizeof(err));
+		if (ret == -EAGAIN)
+			ret = pw_agent_reconcile(a, err, sizeof(err));
 		if (ret)
 			return fail(resp, ret, "%s", err);
 	}

@@ -241,24 +241,68 @@ static int nsid_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int scan_once(struct pw_podlink **out, int *n)
+static int open_nl(struct mnl_socket **out)
 {
-	struct scan sc = {};
-	struct mnl_socket *nl;
-	__s32 *nsids = NULL;
-	int i, one = 1, err;
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int one = 1, err;
 
-	*out = NULL;
-	*n = 0;
-	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one,
 				  sizeof(one)) < 0) {
 		err = -errno;
-		goto out;
+		mnl_socket_close(nl);
+		return err;
 	}
+	*out = nl;
+	return 0;
+}
+
+/* Each peer namespace of sc->v once: its links (the peers' MACs; only
+ * with @links) and its addresses, into sc->out. */
+static int read_peers(struct mnl_socket *nl, struct scan *sc, bool links)
+{
+	__s32 *nsids;
+	int i, err = 0;
+
+	nsids = calloc(sc->n ?: 1, sizeof(*nsids));
+	if (!nsids || pw_hidx_reserve(&sc->idx, sc->n)) {
+		free(nsids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sc->n; i++) {
+		pw_hidx_add(&sc->idx, peer_hash(sc->v[i].nsid, sc->v[i].peer),
+			    i);
+		nsids[i] = sc->v[i].nsid;
+	}
+	qsort(nsids, sc->n, sizeof(*nsids), nsid_cmp);
+	for (i = 0; !err && i < sc->n; i++) {
+		if (i && nsids[i] == nsids[i - 1])
+			continue;
+		sc->nsid = nsids[i];
+		if (links)
+			err = dump(nl, RTM_GETLINK, sc->nsid, peer_link_cb, sc);
+		err = err ?: dump(nl, RTM_GETADDR, sc->nsid, peer_addr_cb, sc);
+		if (err && err != -EINTR)
+			pr_warn("podlink: read peer namespace %d: %s\n",
+				sc->nsid, strerror(-err));
+	}
+	free(nsids);
+	return err;
+}
+
+static int scan_once(struct pw_podlink **out, int *n)
+{
+	struct scan sc = {};
+	struct mnl_socket *nl;
+	int i, err;
+
+	*out = NULL;
+	*n = 0;
+	err = open_nl(&nl);
+	if (err)
+		return err;
 	err = dump(nl, RTM_GETLINK, -1, veth_cb, &sc);
 	if (err)
 		goto out;
@@ -267,44 +311,58 @@ static int scan_once(struct pw_podlink **out, int *n)
 		err = -ENOMEM;
 		goto out;
 	}
-	if (pw_hidx_reserve(&sc.idx, sc.n)) {
-		err = -ENOMEM;
-		goto out;
-	}
 	for (i = 0; i < sc.n; i++) {
 		sc.out[i].ifindex = sc.v[i].ifindex;
-		pw_hidx_add(&sc.idx, peer_hash(sc.v[i].nsid, sc.v[i].peer), i);
+		sc.out[i].nsid = sc.v[i].nsid;
+		sc.out[i].peer = sc.v[i].peer;
 	}
-	/* each peer namespace once: veths sorted by namespace id */
-	nsids = calloc(sc.n ?: 1, sizeof(*nsids));
-	if (!nsids) {
-		err = -ENOMEM;
+	err = read_peers(nl, &sc, true);
+	if (err)
 		goto out;
-	}
-	for (i = 0; i < sc.n; i++)
-		nsids[i] = sc.v[i].nsid;
-	qsort(nsids, sc.n, sizeof(*nsids), nsid_cmp);
-	for (i = 0; i < sc.n; i++) {
-		if (i && nsids[i] == nsids[i - 1])
-			continue;
-		sc.nsid = nsids[i];
-		err = dump(nl, RTM_GETLINK, sc.nsid, peer_link_cb, &sc);
-		err = err ?: dump(nl, RTM_GETADDR, sc.nsid, peer_addr_cb, &sc);
-		if (err) {
-			pr_warn("podlink: read peer namespace %d: %s\n",
-				sc.nsid, strerror(-err));
-			goto out;
-		}
-	}
 	*out = sc.out;
 	*n = sc.n;
 	sc.out = NULL;
 out:
-	free(nsids);
 	free(sc.out);
 	free(sc.v);
 	pw_hidx_free(&sc.idx);
 	mnl_socket_close(nl);
+	return err;
+}
+
+static int readdr_once(struct pw_podlink *pl, int n)
+{
+	struct scan sc = {.out = pl, .n = n};
+	struct mnl_socket *nl;
+	int i, err;
+
+	sc.v = calloc(n ?: 1, sizeof(*sc.v));
+	if (!sc.v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		sc.v[i] = (struct veth){pl[i].ifindex, pl[i].peer, pl[i].nsid};
+		pl[i].naddrs = 0;
+		pl[i].has_ll6 = false;
+	}
+	err = open_nl(&nl);
+	if (!err) {
+		err = read_peers(nl, &sc, false);
+		mnl_socket_close(nl);
+	}
+	free(sc.v);
+	pw_hidx_free(&sc.idx);
+	return err;
+}
+
+int pw_podlink_readdr(struct pw_podlink *pl, int n)
+{
+	int tries, err;
+
+	for (tries = 0; tries < 5; tries++) {
+		err = readdr_once(pl, n);
+		if (err != -EINTR)
+			break;
+	}
 	return err;
 }
 

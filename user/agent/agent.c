@@ -216,6 +216,7 @@ void pw_agent_free(struct pw_agent *a)
 	if (a->have_co)
 		pw_compiled_free(&a->co);
 	free(a->attached);
+	pw_hidx_free(&a->attached_idx);
 	free(a->binds);
 	pw_hidx_free(&a->bind_idx);
 	free(a->links);
@@ -230,14 +231,43 @@ struct pw_ctl *pw_agent_ctl(struct pw_agent *a)
 	return a->ctl;
 }
 
-static bool is_attached(const struct pw_agent *a, __u32 ifindex)
+/* Where our programs are, by index: thousands of veths are checked on
+ * every reconcile. */
+static __u64 ifx_hash(__u32 ifindex)
 {
-	int i;
+	return pw_hash_bytes(PW_HASH_SEED, &ifindex, sizeof(ifindex));
+}
 
-	for (i = 0; i < a->nattached; i++)
-		if (a->attached[i] == ifindex)
-			return true;
-	return false;
+struct ifx_q {
+	const __u32 *v;
+	__u32 ifindex;
+};
+
+static bool ifx_eq(const void *ctx, __u32 pos)
+{
+	const struct ifx_q *q = ctx;
+
+	return q->v[pos] == q->ifindex;
+}
+
+static int attached_at(const struct pw_agent *a, __u32 ifindex)
+{
+	struct ifx_q q = {a->attached, ifindex};
+
+	return pw_hidx_find(&a->attached_idx, ifx_hash(ifindex), ifx_eq, &q);
+}
+
+static void attached_del(struct pw_agent *a, int at)
+{
+	int last = a->nattached - 1;
+
+	pw_hidx_del(&a->attached_idx, ifx_hash(a->attached[at]), at);
+	if (at != last) {
+		pw_hidx_move(&a->attached_idx, ifx_hash(a->attached[last]),
+			     last, at);
+		a->attached[at] = a->attached[last];
+	}
+	a->nattached--;
 }
 
 static int attach(struct pw_agent *a, __u32 ifindex)
@@ -245,15 +275,19 @@ static int attach(struct pw_agent *a, __u32 ifindex)
 	__u32 *v;
 	int err;
 
-	if (is_attached(a, ifindex))
+	if (attached_at(a, ifindex) >= 0)
 		return 0;
+	v = realloc(a->attached, (a->nattached + 1) * sizeof(*v));
+	if (!v || pw_hidx_reserve(&a->attached_idx, a->nattached + 1)) {
+		if (v)
+			a->attached = v;
+		return -ENOMEM;
+	}
+	a->attached = v;
 	err = pw_dp_attach(a->dp, ifindex);
 	if (err)
 		return err;
-	v = realloc(a->attached, (a->nattached + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	a->attached = v;
+	pw_hidx_add(&a->attached_idx, ifx_hash(ifindex), a->nattached);
 	v[a->nattached++] = ifindex;
 	return 0;
 }
@@ -275,36 +309,49 @@ void pw_agent_addrs_stale(struct pw_agent *a)
 
 void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex)
 {
-	int i;
+	int at;
 
 	a->links_stale = true;
 	if (!ifindex) {
 		/* unknown which: the next reconcile attaches again */
 		a->nattached = 0;
+		pw_hidx_free(&a->attached_idx);
 		return;
 	}
-	for (i = 0; i < a->nattached; i++)
-		if (a->attached[i] == ifindex)
-			a->attached[i] = a->attached[--a->nattached];
+	at = attached_at(a, ifindex);
+	if (at >= 0)
+		attached_del(a, at);
 }
 
 /* Veths no pod is bound to any more lose our programs, after the sync has
  * taken their endpoints out. */
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void detach_unbound(struct pw_agent *a)
 {
-	int i, j;
+	__u32 *bound = calloc(a->nbinds ?: 1, sizeof(*bound));
+	int i;
 
+	if (!bound)
+		return; /* the next reconcile detaches them */
+	for (i = 0; i < a->nbinds; i++)
+		bound[i] = a->binds[i].ifindex;
+	qsort(bound, a->nbinds, sizeof(*bound), u32_cmp);
 	for (i = 0; i < a->nattached;) {
-		for (j = 0; j < a->nbinds; j++)
-			if (a->binds[j].ifindex == a->attached[i])
-				break;
-		if (j < a->nbinds) {
+		if (bsearch(&a->attached[i], bound, a->nbinds, sizeof(*bound),
+			    u32_cmp)) {
 			i++;
 			continue;
 		}
 		pw_dp_detach(a->attached[i]);
-		a->attached[i] = a->attached[--a->nattached];
+		attached_del(a, i);
 	}
+	free(bound);
 }
 
 /* -EINPROGRESS when a source has not read its input once yet. *owner:
@@ -512,6 +559,7 @@ static int bind_pods(struct pw_agent *a, const struct pw_compiled *co,
 	if (a->links && !a->links_stale &&
 	    (a->addrs_stale || sig != a->eps_sig)) {
 		err = pw_podlink_readdr(a->links, a->nlinks);
+		a->addr_reads++;
 		if (err)
 			pr_debug("podlink: read addresses again: %s; reading "
 				 "the links\n",
@@ -524,6 +572,7 @@ static int bind_pods(struct pw_agent *a, const struct pw_compiled *co,
 		int n;
 
 		err = pw_podlink_scan(&pl, &n);
+		a->link_scans++;
 		if (err) {
 			pr_warn("podlink: read veths: %s\n", strerror(-err));
 			return err;

@@ -39,6 +39,7 @@ struct pw_agent {
 	__u64 ring_lost_seen;
 	__u32 *attached; /* ifindexes our programs are on */
 	int nattached;
+	struct pw_hidx attached_idx;
 	/* the last reconcile's result, for requests to read */
 	struct pw_compiled co;
 	bool have_co;
@@ -61,6 +62,7 @@ struct pw_agent {
 	char source_error[PW_ERR_LEN]; /* a source that could not be read */
 	unsigned long long reconciles, reconcile_errors;
 	unsigned long long ct_swept;
+	unsigned long long link_scans, addr_reads; /* rtnetlink reads */
 	double last_compile_ms;
 };
 

@@ -687,6 +687,10 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	}
 	cJSON_AddNumberToObject(resp, "last_compile_ms", a->last_compile_ms);
 	cJSON_AddNumberToObject(resp, "ct_swept", a->ct_swept);
+	/* how often the veths were read: links and addresses, addresses
+	 * alone (a change of policies reads neither) */
+	cJSON_AddNumberToObject(resp, "link_scans", a->link_scans);
+	cJSON_AddNumberToObject(resp, "address_reads", a->addr_reads);
 	pw_dp_events_lost(a->dp, &lost);
 	cJSON_AddNumberToObject(resp, "events_lost", lost);
 	cJSON_AddNumberToObject(resp, "flow_followers",

@@ -154,12 +154,13 @@ static int write_all(int fd, const char *p, size_t len)
 
 /*
  * Bring @n files of folder @dir to their @text (new) or @old (@undo; NULL:
- * no file), durably and all at once: each goes to a temporary file, the
- * temporaries reach the disk (an fdatasync each for a few, one syncfs for
- * many, not an fsync per object), then they are renamed over the old ones
- * and the folder is synced once. Once this returns 0 the files survive a
- * crash of the agent or of the node; a crash before that leaves each file
- * old or new, never torn. Returns 0 or -errno.
+ * no file), durably: each goes to a temporary file, the temporaries reach
+ * the disk together (an fdatasync each for a few, one syncfs for many, not
+ * an fsync per object), then they are renamed over the old ones and the
+ * folder is synced once. Once this returns 0 the files survive a crash of
+ * the agent or of the node; a crash before leaves each file old or new,
+ * never torn (some of a request's files may be new: it got no answer).
+ * Returns 0 or -errno.
  */
 static int put_files(const char *dir, struct saved *f, int n, bool undo)
 {

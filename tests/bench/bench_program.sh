@@ -4,7 +4,10 @@
 # throwaway node namespace; iptables-restore and nft -f of the same rules
 # in throwaway namespaces of their own. Nothing on the host is touched.
 #
-# For each scale N (pods = policies = N; gen_rules.py says what they are):
+# For each scale N (pods = policies = N; gen_rules.py says what they are),
+# or NxP (N pods, P policies: 10000x1000 is 10,000 endpoints on one node,
+# each of its 10,000 veths made with its pod end in one pods namespace,
+# about 10 s of `ip -batch`):
 #   - a fresh agent, N veths whose pod ends (in a pods namespace) carry
 #     the pods' addresses; `podwall apply -f pods.json` then
 #     `podwall apply -f policies.json`: the full sync, timed by the CLI's
@@ -23,8 +26,11 @@
 #
 # Writes OUT/program.csv and OUT/memory.csv. With PW_BENCH_PERF=1 it also
 # profiles the agent (perf record -g) during the full sync and during the
-# policy changes, and writes the top of each profile to
-# OUT/perf-N-{sync,change}.txt: where the agent's time goes.
+# policy changes and the pod additions, and writes the top of each profile
+# to OUT/perf-N-{sync,change,podadd}.txt: where the agent's time goes.
+# PW_BENCH_REPS overrides the repetitions; PW_BENCH_AGENT_ARGS adds agent
+# options (-v: a per-phase timing line for each reconcile in
+# OUT/agent-N.log).
 # usage: BUILD=DIR [PW_BENCH_PERF=1] bench_program.sh OUT_DIR [--quick]
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,10 +43,11 @@ if ((QUICK)); then
 	SCALES="100 1000"
 	REPS=3
 else
-	SCALES="100 1000 4000"
+	SCALES="100 1000 4000 10000x1000"
 	REPS=10
 fi
 SCALES=${PW_BENCH_SCALES:-$SCALES} # e.g. "4000" alone
+REPS=${PW_BENCH_REPS:-$REPS}
 CLI=$BUILD/podwall
 AGENT=$BUILD/podwalld
 PROBE=$BUILD/bench/bench_probe
@@ -149,7 +156,7 @@ print("%d %d" % (tot // 1024, n))'
 }
 
 one_scale() {
-	local n=$1 p=$1 d=$T/s$1 t i k got mem rss mac ms rules
+	local n=${1%x*} p=${1#*x} d=$T/s$1 t i k got mem rss mac ms rules
 	mkdir -p "$d"
 	$PY "$HERE/gen_rules.py" "$d" "$n" "$p" 50 "$REPS" || return 1
 	rules=$(grep -c '^-A' "$d/iptables.rules")
@@ -174,7 +181,7 @@ one_scale() {
 	# held, not per entry allowed
 	nsenter --net="/run/netns/$NODE" "$AGENT" --pin "$PIN" --state-dir "$d/state" \
 		--socket "$T/pw.sock" --config /dev/null --flow-log none \
-		--endpoints-max $((n + 64)) --policy-max 1048576 \
+		--endpoints-max $((n + 64)) --policy-max 1048576 ${PW_BENCH_AGENT_ARGS:-} \
 		2>"$d/agent.log" &
 	APID=$!
 	for ((i = 0; i < 100; i++)); do
@@ -189,9 +196,9 @@ one_scale() {
 	# full sync: the pods, then the policies
 	t=$(timed_ms pw apply -f "$d/pods.json") || return 1
 	echo "podwall,$n,$p,,full-pods,$t" >>"$OUT/program.csv"
-	perf_start "$n-sync"
+	perf_start "$1-sync"
 	ms=$(timed_ms pw apply -f "$d/policies.json") || return 1
-	perf_stop "$n-sync"
+	perf_stop "$1-sync"
 	echo "podwall,$n,$p,,full-policies,$ms" >>"$OUT/program.csv"
 	echo "podwall,$n,$p,,full-sync,$(echo "$t $ms" | awk '{print $1 + $2}')" \
 		>>"$OUT/program.csv"
@@ -212,7 +219,7 @@ one_scale() {
 	# incremental: policy 0 (pod0 has app a0) to a new port, towards
 	# pod1 (app a1): denied before, allowed once enforced
 	mac=$(ip -n "$PODS" -o link show p0 | sed 's/.*link\/ether \([^ ]*\).*/\1/')
-	perf_start "$n-change"
+	perf_start "$1-change"
 	for ((k = 0; k < REPS; k++)); do
 		in_node "$PROBE" "$PIN" h0 "$mac" 10.64.0.1 10.64.0.2 \
 			$((20000 + k)) pass 5000 -- \
@@ -227,10 +234,11 @@ one_scale() {
 		echo "podwall,$n,$p,,policy-change-total,$(echo "$t $ms" | awk '{print $1 + $2}')" \
 			>>"$OUT/program.csv"
 	done
-	perf_stop "$n-change"
+	perf_stop "$1-change"
 	# a pod added (app a0: egress enforced): its veth is there, no
 	# endpoint yet, so a SYN to a port nothing allows passes ("not
 	# ours"); once enforced it drops
+	perf_start "$1-podadd"
 	for ((k = 0; k < REPS; k++)); do
 		i=$((n + k))
 		mac=$(ip -n "$PODS" -o link show "p$i" | sed 's/.*link\/ether \([^ ]*\).*/\1/')
@@ -248,7 +256,9 @@ one_scale() {
 		echo "podwall,$n,$p,,pod-add-total,$(echo "$t $ms" | awk '{print $1 + $2}')" \
 			>>"$OUT/program.csv"
 	done
+	perf_stop "$1-podadd"
 	stop_agent
+	cp "$d/agent.log" "$OUT/agent-$1.log"
 	ip netns del "$NODE"
 	ip netns del "$PODS"
 	rm -rf "$PIN"

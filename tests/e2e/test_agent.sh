@@ -117,6 +117,61 @@ expect agent/last-good-state-kept-1 allowed A tcp B 5432
 expect agent/last-good-state-kept-2 denied A tcp B 5433
 rm "$M/bad.yaml"
 
+# podwall apply: a change of policies alone reads no link (the veths read
+# before still stand); a link event reads the links again, a pod applied
+# its peers' addresses. The applied object is on disk once the apply has
+# returned: the restart below finds the maps unchanged with it in force.
+reads() {
+	pw status -o json | "$PY" -c 'import json, sys
+d = json.load(sys.stdin)
+print(d["link_scans"], d["address_reads"])'
+}
+read -r scans0 addrs0 < <(reads)
+cat >"$E2E_TMP/client-in.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: client-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {role: client}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{protocol: TCP, port: 5432}]
+YAML
+pw apply -f "$E2E_TMP/client-in.yaml" >/dev/null 2>"$E2E_TMP/apply.err"
+status agent/apply-policy $? "$(cat "$E2E_TMP/apply.err")"
+expect agent/applied-policy-enforced allowed A tcp C 5432
+read -r scans1 addrs1 < <(reads)
+check agent/policy-change-reads-no-link \
+	"link scans $scans0 -> $scans1, address reads $addrs0 -> $addrs1" \
+	test "$scans1 $addrs1" = "$scans0 $addrs0"
+[ -s "$E2E_TMP/state/applied/NetworkPolicy_shop_client-from-web.json" ]
+status agent/applied-policy-saved $? "$(ls "$E2E_TMP/state/applied")"
+in_node ip link add pwe2e-dummy type dummy
+for ((i = 0; i < 30; i++)); do
+	read -r scans2 addrs2 < <(reads)
+	[ "$scans2" -gt "$scans1" ] && break
+	sleep 0.1
+done
+check agent/link-event-reads-links "link scans $scans1 -> $scans2" \
+	test "$scans2" -gt "$scans1"
+in_node ip link del pwe2e-dummy
+sleep 0.3 # its DELLINK's reconcile
+read -r scans2 addrs2 < <(reads)
+cat >"$E2E_TMP/late.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: late-1, namespace: shop, labels: {app: late}}
+status: {podIP: 10.99.0.1}
+YAML
+pw apply -f "$E2E_TMP/late.yaml" >/dev/null 2>"$E2E_TMP/apply.err"
+status agent/apply-pod $? "$(cat "$E2E_TMP/apply.err")"
+read -r scans3 addrs3 < <(reads)
+check agent/pod-apply-reads-addresses-not-links \
+	"link scans $scans2 -> $scans3, address reads $addrs2 -> $addrs3" \
+	test "$scans3" = "$scans2" -a "$addrs3" -gt "$addrs2"
+pw delete pod shop/late-1 >/dev/null 2>"$E2E_TMP/apply.err"
+status agent/delete-pod $? "$(cat "$E2E_TMP/apply.err")"
+
 # SIGKILL: no cleanup, and enforcement goes on without the agent.
 kill -KILL "$APID"
 wait "$APID" 2>/dev/null
@@ -163,5 +218,27 @@ in_node tc filter show dev h-A ingress | grep -q u32
 status agent/uninstall-leaves-other-filters $? \
 	"$(in_node tc filter show dev h-A ingress)"
 expect agent/uninstalled-open-again allowed A tcp B 5433
+
+# An endpoints map too small for this node's pods (--endpoints-max 2, three
+# pods): the reconcile fails naming the first endpoint that does not fit,
+# and nothing is attached.
+: >"$E2E_TMP/agent.log"
+rm -rf "$E2E_TMP/state"
+bg nsenter --net="/run/netns/$NODE" "$AGENT" --manifests "$M" --pin "$PIN" \
+	--ct-max 4096 --endpoints-max 2 --state-dir "$E2E_TMP/state" \
+	--socket "$E2E_TMP/pw.sock" --config /dev/null --flow-log none \
+	2>"$E2E_TMP/agent.log"
+APID=$E2E_LASTPID
+log_wait 'the endpoints map is full, 2 local pods at most; raise --endpoints-max'
+status agent/endpoints-full-error $? "$(tail -n 3 "$E2E_TMP/agent.log")"
+grep -q 'endpoint shop/[a-z]*-1 (and 0 more): the endpoints map is full' \
+	"$E2E_TMP/agent.log"
+status agent/endpoints-full-names-the-endpoint $? \
+	"$(grep 'endpoints map' "$E2E_TMP/agent.log" | tail -n 1)"
+! in_node tc filter show dev h-B ingress | grep -q pw_from_pod
+status agent/endpoints-full-attaches-nothing $? \
+	"$(in_node tc filter show dev h-B ingress)"
+kill -TERM "$APID"
+wait "$APID" 2>/dev/null
 
 e2e_finish

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,19 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	err = err ?: ids_load(a);
 	if (err)
 		goto fail;
+	{
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		err = bpf_obj_get_info_by_fd(
+			pw_dp_map_fd(a->dp, PW_MAP_ENDPOINTS), &info, &len);
+		if (err) {
+			err = -errno;
+			goto fail;
+		}
+		a->ep_max = info.max_entries;
+	}
+	a->links_stale = true;
 	if (o->manifests) {
 		err = pw_src_manifests_new(o->manifests, &a->src[a->nsrc]);
 		if (err)
@@ -138,7 +152,7 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	err = pw_src_manifests_new(a->applied_dir, &a->src[a->nsrc]);
 	if (err)
 		goto fail;
-	a->nsrc++;
+	a->applied_src = a->nsrc++;
 	if (o->k8s_cfg) {
 		struct pw_src_k8s_opts ko = {.node = o->k8s_node};
 		struct pw_src_k8s *k;
@@ -161,6 +175,7 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 			free(cache);
 		}
 		a->src[a->nsrc++] = pw_src_docker_source(d);
+		a->docker = true;
 	}
 	/* last: it adds addresses to the pods the others describe */
 	err = pw_src_cni_new(o->state_dir, &a->cni);
@@ -209,6 +224,10 @@ void pw_agent_free(struct pw_agent *a)
 		pw_compiled_free(&a->co);
 	pw_nsid_cache_free(a->hints.cache);
 	free(a->attached);
+	pw_hidx_free(&a->attached_idx);
+	free(a->binds);
+	pw_hidx_free(&a->bind_idx);
+	free(a->links);
 	free(a->applied_dir);
 	free(a->ids_path);
 	free(a->ids_saved);
@@ -220,14 +239,43 @@ struct pw_ctl *pw_agent_ctl(struct pw_agent *a)
 	return a->ctl;
 }
 
-static bool is_attached(const struct pw_agent *a, __u32 ifindex)
+/* Where our programs are, by index: thousands of veths are checked on
+ * every reconcile. */
+static __u64 ifx_hash(__u32 ifindex)
 {
-	int i;
+	return pw_hash_bytes(PW_HASH_SEED, &ifindex, sizeof(ifindex));
+}
 
-	for (i = 0; i < a->nattached; i++)
-		if (a->attached[i] == ifindex)
-			return true;
-	return false;
+struct ifx_q {
+	const __u32 *v;
+	__u32 ifindex;
+};
+
+static bool ifx_eq(const void *ctx, __u32 pos)
+{
+	const struct ifx_q *q = ctx;
+
+	return q->v[pos] == q->ifindex;
+}
+
+static int attached_at(const struct pw_agent *a, __u32 ifindex)
+{
+	struct ifx_q q = {a->attached, ifindex};
+
+	return pw_hidx_find(&a->attached_idx, ifx_hash(ifindex), ifx_eq, &q);
+}
+
+static void attached_del(struct pw_agent *a, int at)
+{
+	int last = a->nattached - 1;
+
+	pw_hidx_del(&a->attached_idx, ifx_hash(a->attached[at]), at);
+	if (at != last) {
+		pw_hidx_move(&a->attached_idx, ifx_hash(a->attached[last]),
+			     last, at);
+		a->attached[at] = a->attached[last];
+	}
+	a->nattached--;
 }
 
 static int attach(struct pw_agent *a, __u32 ifindex)
@@ -235,61 +283,107 @@ static int attach(struct pw_agent *a, __u32 ifindex)
 	__u32 *v;
 	int err;
 
-	if (is_attached(a, ifindex))
+	if (attached_at(a, ifindex) >= 0)
 		return 0;
+	v = realloc(a->attached, (a->nattached + 1) * sizeof(*v));
+	if (!v || pw_hidx_reserve(&a->attached_idx, a->nattached + 1)) {
+		if (v)
+			a->attached = v;
+		return -ENOMEM;
+	}
+	a->attached = v;
 	err = pw_dp_attach(a->dp, ifindex);
 	if (err)
 		return err;
-	v = realloc(a->attached, (a->nattached + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	a->attached = v;
+	pw_hidx_add(&a->attached_idx, ifx_hash(ifindex), a->nattached);
 	v[a->nattached++] = ifindex;
 	return 0;
 }
 
+void pw_agent_link_changed(struct pw_agent *a)
+{
+	a->links_stale = true;
+}
+
+void pw_agent_links_stale(struct pw_agent *a)
+{
+	a->links_stale = true;
+}
+
+void pw_agent_addrs_stale(struct pw_agent *a)
+{
+	a->addrs_stale = true;
+}
+
 void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex)
 {
-	int i;
+	int at;
 
+	a->links_stale = true;
 	if (!ifindex) {
 		/* unknown which: the next reconcile attaches again */
 		a->nattached = 0;
+		pw_hidx_free(&a->attached_idx);
 		return;
 	}
-	for (i = 0; i < a->nattached; i++)
-		if (a->attached[i] == ifindex)
-			a->attached[i] = a->attached[--a->nattached];
+	at = attached_at(a, ifindex);
+	if (at >= 0)
+		attached_del(a, at);
 }
 
 /* Veths no pod is bound to any more lose our programs, after the sync has
  * taken their endpoints out. */
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
 static void detach_unbound(struct pw_agent *a)
 {
-	int i, j;
+	__u32 *bound = calloc(a->nbinds ?: 1, sizeof(*bound));
+	int i;
 
+	if (!bound)
+		return; /* the next reconcile detaches them */
+	for (i = 0; i < a->nbinds; i++)
+		bound[i] = a->binds[i].ifindex;
+	qsort(bound, a->nbinds, sizeof(*bound), u32_cmp);
 	for (i = 0; i < a->nattached;) {
-		for (j = 0; j < a->nbinds; j++)
-			if (a->binds[j].ifindex == a->attached[i])
-				break;
-		if (j < a->nbinds) {
+		if (bsearch(&a->attached[i], bound, a->nbinds, sizeof(*bound),
+			    u32_cmp)) {
 			i++;
 			continue;
 		}
 		pw_dp_detach(a->attached[i]);
-		a->attached[i] = a->attached[--a->nattached];
+		attached_del(a, i);
 	}
+	free(bound);
 }
 
-/* -EINPROGRESS when a source has not read its input once yet. */
-static int collect(struct pw_agent *a, struct pw_objects *objs)
+/* -EINPROGRESS when a source has not read its input once yet. *owner:
+ * which source gave each object (a source that adds addresses to an
+ * earlier one's Pod leaves it with that one). */
+static int collect(struct pw_agent *a, struct pw_objects *objs, int **owner)
 {
 	char err[PW_ERR_LEN];
-	int i, ret;
+	int i, j, ret, n = 0;
 
 	a->source_error[0] = '\0';
+	*owner = NULL;
 	for (i = 0; i < a->nsrc; i++) {
 		ret = a->src[i]->collect(a->src[i], objs, err, sizeof(err));
+		if (objs->n > n) {
+			int *v = realloc(*owner, objs->n * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			for (j = n; j < objs->n; j++)
+				v[j] = i;
+			*owner = v;
+			n = objs->n;
+		}
 		if (!ret)
 			continue;
 		snprintf(a->source_error, sizeof(a->source_error), "%s", err);
@@ -334,6 +428,7 @@ void pw_agent_refresh(struct pw_agent *a)
 {
 	int i;
 
+	a->links_stale = true;
 	for (i = 0; i < a->nsrc; i++)
 		if (a->src[i]->refresh)
 			a->src[i]->refresh(a->src[i]);
@@ -410,41 +505,176 @@ static const char *pod_netns(void *ctx, const char *ns, const char *name)
 	return NULL;
 }
 
-int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
+static void sig_slot(__u32 slot, const char *ns, const char *name, void *arg)
 {
-	struct pw_binding *binds = calloc(PW_BINDS_MAX, sizeof(*binds));
-	struct pw_objects objs = {};
+	__u64 *h = arg;
+
+	*h = pw_hash_bytes(*h, &slot, sizeof(slot));
+	*h = pw_hash_str(pw_hash_str(*h, ns), name);
+}
+
+static void sig_cidr(__u32 id, const struct pw_cidr *c, void *arg)
+{
+	__u64 *h = arg;
+
+	*h = pw_hash_bytes(*h, &id, sizeof(id));
+	*h = pw_hash_bytes(*h, c->addr, sizeof(c->addr));
+	*h = pw_hash_bytes(*h, &c->plen, sizeof(c->plen));
+}
+
+/* Everything the id hints and the flow metadata are made of: the pods
+ * (names, ids, addresses, labels), the ipcache, the policies' slots and
+ * names and the CIDR ids. Hashing it costs a fraction of rebuilding them. */
+static __u64 names_sig(const struct pw_agent *a)
+{
+	const struct pw_compiled *co = &a->co;
+	__u64 h = PW_HASH_SEED;
+	int i, j;
+
+	for (i = 0; i < co->neps; i++) {
+		const struct pw_out_ep *e = &co->eps[i];
+		const struct pw_labels *l =
+			pw_cluster_pod_labels(a->cluster, e->ns, e->name);
+
+		h = pw_hash_str(pw_hash_str(h, e->ns), e->name);
+		h = pw_hash_bytes(h, &e->ep_id,
+				  offsetof(struct pw_out_ep, ip6) +
+					  sizeof(e->ip6) -
+					  offsetof(struct pw_out_ep, ep_id));
+		for (j = 0; l && j < l->n; j++)
+			h = pw_hash_str(pw_hash_str(h, l->v[j].key),
+					l->v[j].value);
+	}
+	h = pw_hash_bytes(h, co->ipc, co->nipc * sizeof(*co->ipc));
+	pw_cluster_policy_names(a->cluster, sig_slot, &h);
+	pw_cluster_cidr_ids(a->cluster, sig_cidr, &h);
+	return h;
+}
+
+/* The id hints on disk and the names flow records use, each redone only
+ * when what it is made of changed (a policy's rules alone do not). */
+static void names_update(struct pw_agent *a)
+{
+	struct pw_flowmeta *m;
+	__u64 sig = names_sig(a);
+
+	if (a->names_done && sig == a->names_sig)
+		return;
+	ids_save(a);
+	if (pw_flowmeta_build(a->cluster, &a->co, &m))
+		return; /* the next reconcile tries again */
+	pw_flowlog_set_meta(a->flows, m);
+	a->names_sig = sig;
+	a->names_done = true;
+}
+
+/* What binding depends on in the compiled state: each pod and its
+ * addresses, in order. */
+static __u64 eps_sig(const struct pw_compiled *co)
+{
+	__u64 h = PW_HASH_SEED;
+	int i;
+
+	for (i = 0; i < co->neps; i++) {
+		const struct pw_out_ep *e = &co->eps[i];
+		__u32 f = e->flags & (PW_EP_F_HAS_IP4 | PW_EP_F_HAS_IP6);
+
+		h = pw_hash_str(pw_hash_str(h, e->ns), e->name);
+		h = pw_hash_bytes(h, &f, sizeof(f));
+		h = pw_hash_bytes(h, e->ip4, 16);
+		h = pw_hash_bytes(h, e->ip6, 16);
+	}
+	return h;
+}
+
+/*
+ * Pods to veths. The link dumps (thousands of messages on a busy node) are
+ * done again only when they may tell something new: a link event came, a
+ * pod was registered through the CNI plugin, or a refresh was asked for.
+ * A pod added or changed otherwise needs only its peer's addresses read
+ * again (a new veth would have sent a link event; an address set inside
+ * a pod's namespace sends none here); a change of policies alone matches
+ * against the veths read last time.
+ */
+static int bind_pods(struct pw_agent *a, const struct pw_compiled *co,
+		     struct pw_binding *binds, int *nb)
+{
+	__u64 sig = eps_sig(co);
+	int err = -EAGAIN;
+
+	if (a->links && !a->links_stale &&
+	    (a->addrs_stale || sig != a->eps_sig)) {
+		err = pw_podlink_readdr(a->links, a->nlinks);
+		a->addr_reads++;
+		if (err)
+			pr_debug("podlink: read addresses again: %s; reading "
+				 "the links\n",
+				 strerror(-err));
+	} else if (a->links && !a->links_stale) {
+		err = 0;
+	}
+	if (err) {
+		struct pw_podlink *pl;
+		int n;
+
+		err = pw_podlink_scan(&pl, &n);
+		a->link_scans++;
+		if (err) {
+			pr_warn("podlink: read veths: %s\n", strerror(-err));
+			return err;
+		}
+		free(a->links);
+		a->links = pl;
+		a->nlinks = n;
+	}
+	a->links_stale = false;
+	a->addrs_stale = false;
+	a->eps_sig = sig;
+	return pw_podlink_match(a->links, a->nlinks, co, &a->hints, binds, nb,
+				co->neps);
+}
+
+struct bind_q {
+	const struct pw_binding *v;
+	const char *ns, *name;
+};
+
+static __u64 bind_hash(const char *ns, const char *name)
+{
+	return pw_hash_str(pw_hash_str(PW_HASH_SEED, ns), name);
+}
+
+static bool bind_eq(const void *ctx, __u32 pos)
+{
+	const struct bind_q *q = ctx;
+
+	return !strcmp(q->v[pos].ns, q->ns) && !strcmp(q->v[pos].name, q->name);
+}
+
+/*
+ * Everything after the cluster holds the new objects: compile, bind, attach,
+ * sync. Whatever fails, the maps keep the last good state. @t0: when the
+ * reconcile started; @tobj: when the objects were in.
+ */
+static int finish(struct pw_agent *a, double t0, double tobj, char *err,
+		  size_t errlen)
+{
+	struct pw_binding *binds = NULL;
+	struct pw_hidx bidx = {};
 	struct pw_sync_stats st;
 	struct pw_compiled co;
+	double tcomp, tbind, tsync;
 	int nb = 0, i, ret;
-	double t0 = now_ms();
 
-	a->reconciles++;
-	if (!binds) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	ret = collect(a, &objs);
-	if (ret) {
-		/* not an error: nothing changes until every source has read
-		 * its input once */
-		snprintf(err, errlen, "%s; waiting, nothing changed",
-			 a->source_error);
-		pw_objects_free(&objs);
-		free(binds);
-		return ret;
-	}
-	ret = pw_objset_replace(a->set, a->cluster, &objs);
-	if (ret) {
-		snprintf(err, errlen, "apply objects: %s", strerror(-ret));
-		goto out;
-	}
 	node_update(a);
 	ret = pw_compile(a->cluster, &co, err, errlen);
 	if (ret)
 		goto out;
-	a->last_compile_ms = now_ms() - t0;
-	ret = pw_podlink_bind(&co, &a->hints, binds, &nb, PW_BINDS_MAX);
+	tcomp = now_ms();
+	a->last_compile_ms = tcomp - t0;
+	binds = calloc(co.neps ?: 1, sizeof(*binds));
+	ret = binds ? bind_pods(a, &co, binds, &nb) : -ENOMEM;
+	tbind = now_ms();
 	if (ret) {
 		snprintf(err, errlen, "bind pods to veths: %s", strerror(-ret));
 		pw_compiled_free(&co);
@@ -471,6 +701,25 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 			binds[j++] = binds[i];
 		}
 		nb = j;
+	}
+	if ((__u32)nb > a->ep_max) {
+		/* the ones past the map's size, in the compiled order */
+		snprintf(err, errlen,
+			 "endpoint %s/%s (and %d more): the endpoints map is "
+			 "full, %u local pods at most; raise --endpoints-max",
+			 binds[a->ep_max].ns, binds[a->ep_max].name,
+			 nb - (int)a->ep_max - 1, a->ep_max);
+		ret = -E2BIG;
+		pw_compiled_free(&co);
+		goto out;
+	}
+	ret = pw_hidx_reserve(&bidx, nb) ? -ENOMEM : 0;
+	for (i = 0; !ret && i < nb; i++)
+		pw_hidx_add(&bidx, bind_hash(binds[i].ns, binds[i].name), i);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		pw_compiled_free(&co);
+		goto out;
 	}
 	for (i = 0; i < nb; i++) {
 		binds[i].audit = audit_mode(a, &binds[i]);
@@ -499,18 +748,22 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 		pw_compiled_free(&a->co);
 	a->co = co;
 	a->have_co = true;
-	memcpy(a->binds, binds, nb * sizeof(*binds));
+	free(a->binds);
+	a->binds = binds;
 	a->nbinds = nb;
+	binds = NULL;
+	pw_hidx_free(&a->bind_idx);
+	a->bind_idx = bidx;
+	bidx = (struct pw_hidx){};
 	detach_unbound(a);
-	ids_save(a);
-	{
-		struct pw_flowmeta *m;
-
-		if (!pw_flowmeta_build(a->cluster, &a->co, &m))
-			pw_flowlog_set_meta(a->flows, m);
-	}
+	tsync = now_ms();
+	names_update(a);
 	/* every object from before the restart has claimed its id by now */
 	pw_cluster_hints_clear(a->cluster);
+	pr_debug("reconcile: objects %.2f ms, compile %.2f, bind %.2f, "
+		 "attach and sync %.2f, ids and flow metadata %.2f\n",
+		 tobj - t0, tcomp - tobj, tbind - tcomp, tsync - tbind,
+		 now_ms() - tsync);
 	pr_info("%d pods, %d here; endpoints %d changed, %d removed; policy "
 		"+%d -%d; ipcache +%d -%d; %.1f ms\n",
 		co.neps, nb, st.endpoints_changed, st.endpoints_removed,
@@ -518,6 +771,7 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
 		st.ipcache_deletes, now_ms() - t0);
 out:
 	free(binds);
+	pw_hidx_free(&bidx);
 	if (ret) {
 		a->reconcile_errors++;
 		pw_agent_error(a, "%s", err);
@@ -526,6 +780,99 @@ out:
 	 * the agent has recovered: ok says whether this one went well */
 	a->last_ok = !ret;
 	return ret;
+}
+
+int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen)
+{
+	struct pw_objects objs = {};
+	double t0 = now_ms();
+	int ret, *owner;
+
+	a->reconciles++;
+	ret = collect(a, &objs, &owner);
+	if (ret) {
+		/* not an error: nothing changes until every source has read
+		 * its input once */
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		else
+			snprintf(err, errlen, "%s; waiting, nothing changed",
+				 a->source_error);
+		pw_objects_free(&objs);
+		free(owner);
+		return ret;
+	}
+	ret = pw_objset_replace(a->set, a->cluster, &objs, owner);
+	free(owner);
+	if (ret) {
+		snprintf(err, errlen, "apply objects: %s", strerror(-ret));
+		a->reconcile_errors++;
+		pw_agent_error(a, "%s", err);
+		a->last_ok = false;
+		return ret;
+	}
+	return finish(a, t0, now_ms(), err, errlen);
+}
+
+/* Could a source after the applied folder give, or add to, this object?
+ * Then only a full reconcile knows what the cluster must hold. */
+static bool delta_ok(const struct pw_agent *a, enum pw_kind kind,
+		     const char *ns, const char *name)
+{
+	int owner, r = pw_objset_owner(a->set, kind, ns, name, &owner);
+
+	if (r == -ENOENT)
+		owner = a->applied_src;
+	else if (r)
+		return false;
+	if (owner != a->applied_src)
+		return false;
+	/* the CNI plugin and Docker add addresses to Pods others give */
+	return kind != PW_KIND_POD || (!a->docker && !cni_has_pod(a, ns, name));
+}
+
+bool pw_agent_delta_ok(const struct pw_agent *a, const struct pw_objects *objs,
+		       const struct pw_objkey *del)
+{
+	const char *ns, *name;
+	enum pw_kind kind;
+	int i;
+
+	if (!a->have_co || !a->last_ok)
+		return false;
+	for (i = 0; objs && i < objs->n; i++) {
+		pw_object_key(&objs->v[i], &kind, &ns, &name);
+		if (!delta_ok(a, kind, ns, name))
+			return false;
+	}
+	return !del || delta_ok(a, del->kind, del->ns, del->name);
+}
+
+int pw_agent_reconcile_applied(struct pw_agent *a, struct pw_objects *objs,
+			       const struct pw_objkey *del, char *err,
+			       size_t errlen)
+{
+	double t0 = now_ms();
+	int ret;
+
+	if (!pw_agent_delta_ok(a, objs, del)) {
+		if (objs)
+			pw_objects_free(objs);
+		snprintf(err, errlen, "not a delta");
+		return -EAGAIN;
+	}
+	a->reconciles++;
+	ret = objs ? pw_objset_add(a->set, a->cluster, objs, a->applied_src)
+		   : 0;
+	if (!ret && del)
+		ret = pw_objset_remove(a->set, a->cluster, del->kind, del->ns,
+				       del->name);
+	if (ret && ret != -ENOENT) {
+		/* the set lost track: only a full reconcile finds it again */
+		snprintf(err, errlen, "not a delta: %s", strerror(-ret));
+		return -EAGAIN;
+	}
+	return finish(a, t0, now_ms(), err, errlen);
 }
 
 void pw_agent_error(struct pw_agent *a, const char *fmt, ...)
@@ -557,13 +904,13 @@ const struct pw_out_ep *pw_agent_ep_at(const struct pw_agent *a,
 const struct pw_binding *pw_agent_binding(const struct pw_agent *a,
 					  const char *ns, const char *name)
 {
-	int i;
+	struct bind_q q = {a->binds, ns, name};
+	int at;
 
-	for (i = 0; i < a->nbinds; i++)
-		if (!strcmp(a->binds[i].ns, ns) &&
-		    !strcmp(a->binds[i].name, name))
-			return &a->binds[i];
-	return NULL;
+	if (!a->nbinds)
+		return NULL;
+	at = pw_hidx_find(&a->bind_idx, bind_hash(ns, name), bind_eq, &q);
+	return at < 0 ? NULL : &a->binds[at];
 }
 
 static void on_event(struct pw_agent *a, const struct pw_flow_event *ev)

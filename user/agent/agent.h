@@ -67,6 +67,9 @@ int pw_agent_reconcile(struct pw_agent *a, char *err, size_t errlen);
 /* A link went away: forget that our programs were on it (0: some
  * links, unknown which). */
 void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex);
+/* A link or an address of this namespace changed: the next reconcile
+ * reads the veths again (it reuses the last read otherwise). */
+void pw_agent_link_changed(struct pw_agent *a);
 /* Flow events waiting in the ring buffer, to the flow followers. */
 int pw_agent_events_fd(const struct pw_agent *a);
 void pw_agent_events(struct pw_agent *a);

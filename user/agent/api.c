@@ -6,6 +6,8 @@
  * is undone, and its answer says why.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -21,6 +23,14 @@
 #include "names.h"
 
 #define PW_VERSION "0.4"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 static int fail(cJSON *resp, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -101,9 +111,11 @@ static int obj_path(const struct pw_agent *a, const struct pw_object *o,
 	return 0;
 }
 
+/* One file of the applied folder a request changes. */
 struct saved {
 	char path[4096];
-	char *old; /* what the file held, NULL if it did not exist */
+	char *old;  /* what the file held, NULL if it did not exist */
+	char *text; /* what it holds now */
 };
 
 static char *slurp(const char *path)
@@ -122,44 +134,176 @@ static char *slurp(const char *path)
 	return text;
 }
 
-static int put_file(const char *path, const char *text)
+static int write_all(int fd, const char *p, size_t len)
 {
-	char tmp[4200];
-	FILE *f;
+	while (len) {
+		ssize_t w = write(fd, p, len);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f || fputs(text, f) < 0 || fflush(f) || fsync(fileno(f)) ||
-	    fclose(f) || rename(tmp, path)) {
-		int err = -errno;
-
-		unlink(tmp);
-		return err ?: -EIO;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= w;
 	}
 	return 0;
 }
 
-static void restore(struct saved *s, int n)
+/* Up to this many files are synced one by one; more take one syncfs. */
+#define SYNC_EACH_MAX 8
+
+/*
+ * Bring @n files of folder @dir to their @text (new) or @old (@undo; NULL:
+ * no file), durably: each goes to a temporary file, the temporaries reach
+ * the disk together (an fdatasync each for a few, one syncfs for many, not
+ * an fsync per object), then they are renamed over the old ones and the
+ * folder is synced once. Once this returns 0 the files survive a crash of
+ * the agent or of the node; a crash before leaves each file old or new,
+ * never torn (some of a request's files may be new: it got no answer).
+ * Returns 0 or -errno.
+ */
+static int put_files(const char *dir, struct saved *f, int n, bool undo)
+{
+	bool each = n <= SYNC_EACH_MAX;
+	char tmp[4200];
+	int i, fd, dfd, err = 0;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	for (i = 0; !err && i < n; i++) {
+		const char *text = undo ? f[i].old : f[i].text;
+
+		if (!text)
+			continue;
+		snprintf(tmp, sizeof(tmp), "%s.tmp", f[i].path);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = -errno;
+			break;
+		}
+		err = write_all(fd, text, strlen(text));
+		if (!err && each && fdatasync(fd))
+			err = -errno;
+		close(fd);
+	}
+	if (!err && !each && syncfs(dfd))
+		err = -errno;
+	for (i = 0; !err && i < n; i++) {
+		const char *text = undo ? f[i].old : f[i].text;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", f[i].path);
+		if (text ? rename(tmp, f[i].path)
+			 : unlink(f[i].path) && errno != ENOENT)
+			err = -errno;
+	}
+	if (!err && fsync(dfd))
+		err = -errno;
+	if (err)
+		for (i = 0; i < n; i++) {
+			snprintf(tmp, sizeof(tmp), "%s.tmp", f[i].path);
+			unlink(tmp);
+		}
+	close(dfd);
+	return err;
+}
+
+/* put_files on a thread of its own: the disk's latency overlaps the
+ * compile and the map writes of a change that goes as a delta. */
+struct saver {
+	pthread_t tid;
+	const char *dir;
+	struct saved *f;
+	int n;
+	int ret;
+};
+
+static void *saver_run(void *arg)
+{
+	struct saver *sv = arg;
+
+	sv->ret = put_files(sv->dir, sv->f, sv->n, false);
+	return NULL;
+}
+
+static void saved_free(struct saved *s, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
-		if (s[i].old)
-			put_file(s[i].path, s[i].old);
-		else
-			unlink(s[i].path);
 		free(s[i].old);
+		free(s[i].text);
 	}
 	free(s);
 }
 
+static int objects_take(struct pw_objects *all, struct pw_objects *one)
+{
+	struct pw_object *v = realloc(all->v, (all->n + one->n) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	all->v = v;
+	memcpy(v + all->n, one->v, one->n * sizeof(*v));
+	all->n += one->n;
+	free(one->v);
+	*one = (struct pw_objects){};
+	return 0;
+}
+
+/*
+ * Save @n files and enforce @objs (taken). As a delta, the two overlap;
+ * otherwise the full reconcile reads the folder, so it comes after. On
+ * failure the files and the policy are as before.
+ */
+static int save_and_enforce(struct pw_agent *a, struct pw_objects *objs,
+			    struct saved *sv, int n, char *err, size_t errlen)
+{
+	struct saver w = {.dir = a->applied_dir, .f = sv, .n = n};
+	char again[PW_ERR_LEN];
+	double t0 = now_ms();
+	int ret = -EAGAIN;
+
+	if (pw_agent_delta_ok(a, objs, NULL) &&
+	    !pthread_create(&w.tid, NULL, saver_run, &w)) {
+		ret = pw_agent_reconcile_applied(a, objs, NULL, err, errlen);
+		pthread_join(w.tid, NULL);
+	} else {
+		pw_objects_free(objs);
+		w.ret = put_files(a->applied_dir, sv, n, false);
+	}
+	pr_debug("apply: %d objects saved and enforced in %.2f ms\n", n,
+		 now_ms() - t0);
+	if (w.ret) {
+		snprintf(err, errlen, "%.300s: save: %s", a->applied_dir,
+			 strerror(-w.ret));
+		ret = w.ret;
+	} else if (ret == -EAGAIN) {
+		ret = pw_agent_reconcile(a, err, errlen);
+	}
+	if (!ret)
+		return 0;
+	/* the objects before this request come back, and with them the
+	 * policy that was in force */
+	put_files(a->applied_dir, sv, n, true);
+	pw_agent_reconcile(a, again, sizeof(again));
+	return ret;
+}
+
+/*
+ * `podwall apply`: every document is checked, then all are saved, then
+ * enforced; OK means both: the objects are on disk (they come back after
+ * a restart) and in the maps. Anything failing undoes the lot.
+ */
 static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 {
 	const char *text, *name = str(req, "name");
+	struct pw_objects all = {};
 	char err[PW_ERR_LEN];
 	struct saved *sv;
 	cJSON *docs, *d, *done;
-	int ret, n = 0, i;
+	bool pods = false;
+	int ret, n = 0;
 
 	ret = CHECK_FIELDS(req, resp, "name", "text");
 	ret = ret ?: need_str(req, "text", resp, &text);
@@ -200,15 +344,13 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 			snprintf(key, sizeof(key), "%s %s%s%s",
 				 pw_kind_name(kind), ns ? ns : "",
 				 ns ? "/" : "", nm);
+			pods |= kind == PW_KIND_POD;
 			sv[n].old = slurp(sv[n].path);
-			ret = put_file(sv[n].path, one);
+			sv[n].text = one;
+			one = NULL;
 			n++;
-			if (ret)
-				snprintf(err, sizeof(err), "%.300s: %s",
-					 sv[n - 1].path, strerror(-ret));
-			else
-				cJSON_AddItemToArray(done,
-						     cJSON_CreateString(key));
+			cJSON_AddItemToArray(done, cJSON_CreateString(key));
+			ret = objects_take(&all, &objs);
 		}
 		pw_objects_free(&objs);
 		free(one);
@@ -216,24 +358,19 @@ static int op_apply(struct pw_agent *a, const cJSON *req, cJSON *resp)
 			break;
 	}
 	cJSON_Delete(docs);
+	/* a pod's address may have been set without an event this agent
+	 * could see (inside the pod): read them */
+	if (!ret && pods)
+		pw_agent_addrs_stale(a);
+	if (!ret)
+		ret = save_and_enforce(a, &all, sv, n, err, sizeof(err));
 	if (!ret) {
-		ret = pw_agent_reconcile(a, err, sizeof(err));
-		if (!ret) {
-			for (i = 0; i < n; i++)
-				free(sv[i].old);
-			free(sv);
-			return 0;
-		}
+		saved_free(sv, n);
+		return 0;
 	}
-	/* the objects before this request come back, and with them the
-	 * policy that was in force */
-	restore(sv, n);
+	pw_objects_free(&all);
+	saved_free(sv, n);
 	cJSON_DeleteItemFromObjectCaseSensitive(resp, "applied");
-	{
-		char again[PW_ERR_LEN];
-
-		pw_agent_reconcile(a, again, sizeof(again));
-	}
 	/* the restore went well: status should still say what did not */
 	pw_agent_error(a, "apply %.100s: %.380s", name ? name : "request", err);
 	return fail(resp, ret, "%s; nothing was applied", err);
@@ -287,9 +424,24 @@ static int op_delete(struct pw_agent *a, const cJSON *req, cJSON *resp)
 			    kind == PW_KIND_NAMESPACE ? "" : ns,
 			    kind == PW_KIND_NAMESPACE ? "" : "/", name);
 	free(old);
-	if (unlink(path))
-		return fail(resp, -errno, "%s: %s", path, strerror(errno));
-	return reconcile(a, resp);
+	{
+		struct saved sv = {};
+		struct pw_objkey key = {
+			kind, kind == PW_KIND_NAMESPACE ? NULL : ns, name};
+		char err[PW_ERR_LEN];
+
+		snprintf(sv.path, sizeof(sv.path), "%s", path);
+		ret = put_files(a->applied_dir, &sv, 1, false);
+		if (ret)
+			return fail(resp, ret, "%s: %s", path, strerror(-ret));
+		ret = pw_agent_reconcile_applied(a, NULL, &key, err,
+						 sizeof(err));
+		if (ret == -EAGAIN)
+			ret = pw_agent_reconcile(a, err, sizeof(err));
+		if (ret)
+			return fail(resp, ret, "%s", err);
+	}
+	return 0;
 }
 
 /* ---- endpoints, from the CNI plugin ---- */
@@ -395,6 +547,8 @@ static int op_endpoint_add(struct pw_agent *a, const cJSON *req, cJSON *resp)
 		return fail(resp, ret, "%s", err);
 	rec = pw_src_cni_find(a->cni, str(ep, "containerId"),
 			      str(ep, "ifname"));
+	/* its veth is new, or new again: read the links */
+	pw_agent_links_stale(a);
 	ret = reconcile(a, resp);
 	ret = ret ?: endpoint_ready(a, rec, resp);
 	if (ret) {
@@ -539,6 +693,10 @@ static int op_status(struct pw_agent *a, const cJSON *req, cJSON *resp)
 	}
 	cJSON_AddNumberToObject(resp, "last_compile_ms", a->last_compile_ms);
 	cJSON_AddNumberToObject(resp, "ct_swept", a->ct_swept);
+	/* how often the veths were read: links and addresses, addresses
+	 * alone (a change of policies reads neither) */
+	cJSON_AddNumberToObject(resp, "link_scans", a->link_scans);
+	cJSON_AddNumberToObject(resp, "address_reads", a->addr_reads);
 	pw_dp_events_lost(a->dp, &lost);
 	cJSON_AddNumberToObject(resp, "events_lost", lost);
 	cJSON_AddNumberToObject(resp, "flow_followers",

@@ -19,6 +19,7 @@
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <sys/stat.h>
+#include "cluster.h"
 #include "log.h"
 #include "podlink.h"
 
@@ -31,11 +32,32 @@ struct veth {
 struct scan {
 	struct veth *v;
 	int n, cap;
+	struct pw_hidx idx; /* v by (nsid, peer) */
 	/* one peer namespace's pass */
 	__s32 nsid;
 	struct pw_podlink *out;
 	int nout;
 };
+
+static __u64 peer_hash(__s32 nsid, __u32 peer)
+{
+	__u64 h = pw_hash_bytes(PW_HASH_SEED, &nsid, sizeof(nsid));
+
+	return pw_hash_bytes(h, &peer, sizeof(peer));
+}
+
+struct peer_q {
+	const struct scan *sc;
+	__s32 nsid;
+	__u32 peer;
+};
+
+static bool peer_eq(const void *ctx, __u32 pos)
+{
+	const struct peer_q *q = ctx;
+
+	return q->sc->v[pos].nsid == q->nsid && q->sc->v[pos].peer == q->peer;
+}
 
 static int link_attr(const struct nlattr *a, void *data)
 {
@@ -97,15 +119,14 @@ static int veth_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The podlink for peer ifindex @peer of the namespace being read. */
+/* The podlink for peer ifindex @peer of the namespace being read: by
+ * index, as a node with thousands of pods dumps thousands of peers. */
 static struct pw_podlink *find_out(struct scan *sc, __u32 peer)
 {
-	int i;
+	struct peer_q q = {sc, sc->nsid, peer};
+	int at = pw_hidx_find(&sc->idx, peer_hash(sc->nsid, peer), peer_eq, &q);
 
-	for (i = 0; i < sc->n; i++)
-		if (sc->v[i].nsid == sc->nsid && sc->v[i].peer == peer)
-			return &sc->out[i];
-	return NULL;
+	return at < 0 ? NULL : &sc->out[at];
 }
 
 static int peer_link_cb(const struct nlmsghdr *nlh, void *data)
@@ -197,6 +218,9 @@ static int dump(struct mnl_socket *nl, __u16 type, __s32 nsid, mnl_cb_t cb,
 	nlh->nlmsg_seq = seq;
 	if (type == RTM_GETLINK) {
 		mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+		/* no statistics: they are most of each message, and none of
+		 * them is read here */
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 		if (nsid >= 0)
 			mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, nsid);
 	} else {
@@ -214,23 +238,75 @@ static int dump(struct mnl_socket *nl, __u16 type, __s32 nsid, mnl_cb_t cb,
 	return ret < 0 ? -errno : 0;
 }
 
-static int scan_once(struct pw_podlink **out, int *n)
+static int nsid_cmp(const void *a, const void *b)
 {
-	struct scan sc = {};
-	struct mnl_socket *nl;
-	int i, j, one = 1, err;
+	__s32 x = *(const __s32 *)a, y = *(const __s32 *)b;
 
-	*out = NULL;
-	*n = 0;
-	nl = mnl_socket_open(NETLINK_ROUTE);
+	return (x > y) - (x < y);
+}
+
+static int open_nl(struct mnl_socket **out)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int one = 1, err;
+
 	if (!nl)
 		return -errno;
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one,
 				  sizeof(one)) < 0) {
 		err = -errno;
-		goto out;
+		mnl_socket_close(nl);
+		return err;
 	}
+	*out = nl;
+	return 0;
+}
+
+/* Each peer namespace of sc->v once: its links (the peers' MACs; only
+ * with @links) and its addresses, into sc->out. */
+static int read_peers(struct mnl_socket *nl, struct scan *sc, bool links)
+{
+	__s32 *nsids;
+	int i, err = 0;
+
+	nsids = calloc(sc->n ?: 1, sizeof(*nsids));
+	if (!nsids || pw_hidx_reserve(&sc->idx, sc->n)) {
+		free(nsids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sc->n; i++) {
+		pw_hidx_add(&sc->idx, peer_hash(sc->v[i].nsid, sc->v[i].peer),
+			    i);
+		nsids[i] = sc->v[i].nsid;
+	}
+	qsort(nsids, sc->n, sizeof(*nsids), nsid_cmp);
+	for (i = 0; !err && i < sc->n; i++) {
+		if (i && nsids[i] == nsids[i - 1])
+			continue;
+		sc->nsid = nsids[i];
+		if (links)
+			err = dump(nl, RTM_GETLINK, sc->nsid, peer_link_cb, sc);
+		err = err ?: dump(nl, RTM_GETADDR, sc->nsid, peer_addr_cb, sc);
+		if (err && err != -EINTR)
+			pr_warn("podlink: read peer namespace %d: %s\n",
+				sc->nsid, strerror(-err));
+	}
+	free(nsids);
+	return err;
+}
+
+static int scan_once(struct pw_podlink **out, int *n)
+{
+	struct scan sc = {};
+	struct mnl_socket *nl;
+	int i, err;
+
+	*out = NULL;
+	*n = 0;
+	err = open_nl(&nl);
+	if (err)
+		return err;
 	err = dump(nl, RTM_GETLINK, -1, veth_cb, &sc);
 	if (err)
 		goto out;
@@ -242,30 +318,55 @@ static int scan_once(struct pw_podlink **out, int *n)
 	for (i = 0; i < sc.n; i++) {
 		sc.out[i].ifindex = sc.v[i].ifindex;
 		sc.out[i].nsid = sc.v[i].nsid;
+		sc.out[i].peer = sc.v[i].peer;
 	}
-	/* each peer namespace once */
-	for (i = 0; i < sc.n; i++) {
-		for (j = 0; j < i; j++)
-			if (sc.v[j].nsid == sc.v[i].nsid)
-				break;
-		if (j < i)
-			continue;
-		sc.nsid = sc.v[i].nsid;
-		err = dump(nl, RTM_GETLINK, sc.nsid, peer_link_cb, &sc);
-		err = err ?: dump(nl, RTM_GETADDR, sc.nsid, peer_addr_cb, &sc);
-		if (err) {
-			pr_warn("podlink: read peer namespace %d: %s\n",
-				sc.nsid, strerror(-err));
-			goto out;
-		}
-	}
+	err = read_peers(nl, &sc, true);
+	if (err)
+		goto out;
 	*out = sc.out;
 	*n = sc.n;
 	sc.out = NULL;
 out:
 	free(sc.out);
 	free(sc.v);
+	pw_hidx_free(&sc.idx);
 	mnl_socket_close(nl);
+	return err;
+}
+
+static int readdr_once(struct pw_podlink *pl, int n)
+{
+	struct scan sc = {.out = pl, .n = n};
+	struct mnl_socket *nl;
+	int i, err;
+
+	sc.v = calloc(n ?: 1, sizeof(*sc.v));
+	if (!sc.v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		sc.v[i] = (struct veth){pl[i].ifindex, pl[i].peer, pl[i].nsid};
+		pl[i].naddrs = 0;
+		pl[i].has_ll6 = false;
+	}
+	err = open_nl(&nl);
+	if (!err) {
+		err = read_peers(nl, &sc, false);
+		mnl_socket_close(nl);
+	}
+	free(sc.v);
+	pw_hidx_free(&sc.idx);
+	return err;
+}
+
+int pw_podlink_readdr(struct pw_podlink *pl, int n)
+{
+	int tries, err;
+
+	for (tries = 0; tries < 5; tries++) {
+		err = readdr_once(pl, n);
+		if (err != -EINTR)
+			break;
+	}
 	return err;
 }
 
@@ -446,42 +547,9 @@ static bool holds(const struct pw_podlink *pl, const struct pw_out_ep *ep)
 }
 
 /*
- * The veth for @ep: with its namespace known (@nsid >= 0), the one veth
- * leading there, or of several the one that holds its address; otherwise
- * the one veth whose far side holds its address. -1 for none, with *hits
- * the number of candidates that matched.
- */
-static int find_veth(const struct pw_podlink *pl, int npl,
-		     const struct pw_out_ep *ep, bool by_ns, __s32 nsid,
-		     int *hits)
-{
-	int j, in_ns = 0, last_ns = -1, found = -1;
-
-	*hits = 0;
-	for (j = 0; j < npl; j++) {
-		if (by_ns) {
-			if (pl[j].nsid != nsid)
-				continue;
-			in_ns++;
-			last_ns = j;
-		}
-		if (holds(&pl[j], ep)) {
-			(*hits)++;
-			found = j;
-		}
-	}
-	/* the pod's one veth, whatever addresses it shows now: a pod that
-	 * drops its address stays bound, and its packets stay judged */
-	if (by_ns && in_ns == 1) {
-		*hits = 1;
-		return last_ns;
-	}
-	return *hits == 1 ? found : -1;
-}
-
-/*
- * Bind every compiled pod to its veth. A pod with two veths, or a veth
- * with two pods, binds neither: which one is right would be a guess.
+ * Bind every compiled pod whose address sits on the far side of one of
+ * this namespace's veths to that veth. An address found behind two veths
+ * binds neither: one of them is lying.
  */
 struct by_ifindex {
 	__u32 ifindex;
@@ -495,39 +563,160 @@ static int by_ifindex_cmp(const void *a, const void *b)
 	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
-int pw_podlink_bind(const struct pw_compiled *co, struct pw_podlink_hints *h,
-		    struct pw_binding *binds, int *nb, int max)
+/* A peer's address, the veth it is behind, and behind how many veths it
+ * is in all (sorted by address, then veth). */
+struct addr_at {
+	__u8 addr[16];
+	int at;
+	int nveths;
+};
+
+static int addr_at_cmp(const void *a, const void *b)
+{
+	const struct addr_at *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	return c ?: (x->at > y->at) - (x->at < y->at);
+}
+
+static int addr_only_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct addr_at *)a)->addr,
+		      ((const struct addr_at *)b)->addr, 16);
+}
+
+struct ns_at {
+	__s32 nsid;
+	int at;
+};
+
+static int ns_at_cmp(const void *a, const void *b)
+{
+	const struct ns_at *x = a, *y = b;
+
+	return (x->nsid > y->nsid) - (x->nsid < y->nsid);
+}
+
+/*
+ * The veth into namespace @nsid for @ep: the only one there, or of several
+ * the one that holds its address; -1 for none (*hits: how many held it).
+ * A pod that drops its address stays bound to its one veth, and its
+ * packets stay judged.
+ */
+static int veth_in_ns(const struct pw_podlink *pl, const struct ns_at *ns,
+		      int nns, __s32 nsid, const struct pw_out_ep *ep,
+		      int *hits)
+{
+	struct ns_at key = {.nsid = nsid}, *e;
+	int lo, hi, k, found = -1;
+
+	*hits = 0;
+	e = nns ? bsearch(&key, ns, nns, sizeof(key), ns_at_cmp) : NULL;
+	if (!e)
+		return -1;
+	for (lo = e - ns; lo > 0 && ns[lo - 1].nsid == nsid; lo--)
+		;
+	for (hi = e - ns + 1; hi < nns && ns[hi].nsid == nsid; hi++)
+		;
+	if (hi - lo == 1) {
+		*hits = 1;
+		return ns[lo].at;
+	}
+	for (k = lo; k < hi; k++)
+		if (holds(&pl[ns[k].at], ep)) {
+			(*hits)++;
+			found = ns[k].at;
+		}
+	return *hits == 1 ? found : -1;
+}
+
+int pw_podlink_match(const struct pw_podlink *pl, int npl,
+		     const struct pw_compiled *co, struct pw_podlink_hints *h,
+		     struct pw_binding *binds, int *nb, int max)
 {
 	struct nsid_ctx nc = {.old = h ? h->cache : NULL};
+	struct addr_at *aa;
+	struct ns_at *ns;
 	struct by_ifindex *ord;
-	struct pw_podlink *pl;
-	int i, k, npl, err, first = *nb;
+	int i, j, k, na = 0, first = *nb, err = 0;
 	bool *dup;
 
-	err = pw_podlink_scan(&pl, &npl);
-	if (err) {
-		pr_warn("podlink: read veths: %s\n", strerror(-err));
-		return err;
+	for (j = 0; j < npl; j++)
+		na += pl[j].naddrs;
+	aa = calloc(na ?: 1, sizeof(*aa));
+	ns = calloc(npl ?: 1, sizeof(*ns));
+	if (!aa || !ns) {
+		free(aa);
+		free(ns);
+		return -ENOMEM;
+	}
+	for (j = 0, na = 0; j < npl; j++) {
+		ns[j] = (struct ns_at){pl[j].nsid, j};
+		for (k = 0; k < pl[j].naddrs; k++) {
+			memcpy(aa[na].addr, pl[j].addrs[k], 16);
+			aa[na++].at = j;
+		}
+	}
+	qsort(aa, na, sizeof(*aa), addr_at_cmp);
+	qsort(ns, npl, sizeof(*ns), ns_at_cmp);
+	/* each run of one address: how many veths (sorted, so distinct ones
+	 * are neighbours) */
+	for (i = 0; i < na; i = j) {
+		int nv = 1;
+
+		for (j = i + 1; j < na && !memcmp(aa[j].addr, aa[i].addr, 16);
+		     j++)
+			if (aa[j].at != aa[j - 1].at)
+				nv++;
+		for (k = i; k < j; k++)
+			aa[k].nveths = nv;
 	}
 	for (i = 0; i < co->neps; i++) {
 		const struct pw_out_ep *ep = &co->eps[i];
+		const __u8 *want[2] = {
+			ep->flags & PW_EP_F_HAS_IP4 ? ep->ip4 : NULL,
+			ep->flags & PW_EP_F_HAS_IP6 ? ep->ip6 : NULL,
+		};
 		const char *path = NULL;
+		int found = -1, hits = 0;
 		__s32 nsid = -1;
 		bool by_ns = false;
-		int found, hits;
 
 		if (h && h->netns)
 			path = h->netns(h->ctx, ep->ns, ep->name);
 		if (path) {
-			err = nsid_lookup(&nc, path, &nsid);
-			if (err)
+			int e = nsid_lookup(&nc, path, &nsid);
+
+			if (e)
 				pr_debug("podlink: %s/%s: netns %s: %s; by "
 					 "address\n",
-					 ep->ns, ep->name, path,
-					 strerror(-err));
-			by_ns = !err;
+					 ep->ns, ep->name, path, strerror(-e));
+			by_ns = !e;
 		}
-		found = find_veth(pl, npl, ep, by_ns, nsid, &hits);
+		if (by_ns) {
+			found = veth_in_ns(pl, ns, npl, nsid, ep, &hits);
+		} else {
+			for (k = 0; k < 2; k++) {
+				struct addr_at key, *e;
+
+				if (!want[k] || !na)
+					continue;
+				memcpy(key.addr, want[k], 16);
+				e = bsearch(&key, aa, na, sizeof(key),
+					    addr_only_cmp);
+				if (!e)
+					continue;
+				if (e->nveths > 1) {
+					hits += e->nveths;
+					continue;
+				}
+				if (found != e->at)
+					hits++;
+				found = e->at;
+			}
+			if (hits != 1)
+				found = -1;
+		}
 		if (hits > 1)
 			pr_warn("podlink: %s/%s's address is behind %d "
 				"veths%s; not binding it\n",
@@ -579,9 +768,9 @@ int pw_podlink_bind(const struct pw_compiled *co, struct pw_podlink_hints *h,
 	}
 	*nb = k;
 	free(dup);
-	err = 0;
 out:
-	free(pl);
+	free(aa);
+	free(ns);
 	if (nc.nl)
 		mnl_socket_close(nc.nl);
 	/* what this call found replaces the cache: paths gone drop out */
@@ -607,6 +796,22 @@ out:
 			free(nc.now.v[i].path);
 		free(nc.now.v);
 	}
+	return err;
+}
+
+int pw_podlink_bind(const struct pw_compiled *co, struct pw_podlink_hints *h,
+		    struct pw_binding *binds, int *nb, int max)
+{
+	struct pw_podlink *pl;
+	int npl, err;
+
+	err = pw_podlink_scan(&pl, &npl);
+	if (err) {
+		pr_warn("podlink: read veths: %s\n", strerror(-err));
+		return err;
+	}
+	err = pw_podlink_match(pl, npl, co, h, binds, nb, max);
+	free(pl);
 	return err;
 }
 

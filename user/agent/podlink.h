@@ -21,7 +21,8 @@ struct pw_podlink {
 	__u8 addrs[PW_PODLINK_ADDRS_MAX][16]; /* IPv4-mapped for IPv4 */
 	__u8 ll6[16]; /* the peer's IPv6 link-local address */
 	bool has_ll6;
-	__s32 nsid; /* the peer's namespace, as this one numbers it */
+	__s32 nsid; /* the peer's namespace, as this namespace knows it */
+	__u32 peer; /* the peer's ifindex there */
 };
 
 /*
@@ -55,6 +56,19 @@ int pw_podlink_scan(struct pw_podlink **out, int *n);
  */
 int pw_podlink_bind(const struct pw_compiled *co, struct pw_podlink_hints *h,
 		    struct pw_binding *binds, int *nb, int max);
+
+/*
+ * The addresses of the peers of an earlier scan's veths, read again: an
+ * address set inside a pod's namespace sends no event to this one, but a
+ * new veth does, and a link dump costs ten times an address dump. Returns
+ * 0 or -errno (then scan again).
+ */
+int pw_podlink_readdr(struct pw_podlink *pl, int n);
+
+/* The same from the veths of an earlier pw_podlink_scan. */
+int pw_podlink_match(const struct pw_podlink *pl, int npl,
+		     const struct pw_compiled *co, struct pw_podlink_hints *h,
+		     struct pw_binding *binds, int *nb, int max);
 
 /* Bindings made by name: the link-local address of each one's peer, read
  * from the interface as pw_podlink_bind does. */

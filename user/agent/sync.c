@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "cluster.h"
 #include "log.h"
 #include "sync.h"
 
@@ -24,6 +25,9 @@ struct synced_ep {
 struct pw_sync {
 	struct synced_ep *eps;
 	int neps;
+	/* during one pw_sync_apply: eps by ep_id, co->eps by (ns, name) */
+	struct pw_hidx ep_idx, co_idx;
+	const struct pw_compiled *co;
 	struct pw_out_ipcache *ipc;
 	int nipc;
 };
@@ -46,6 +50,8 @@ void pw_sync_free(struct pw_sync *s)
 	}
 	free(s->eps);
 	free(s->ipc);
+	pw_hidx_free(&s->ep_idx);
+	pw_hidx_free(&s->co_idx);
 	free(s);
 }
 
@@ -127,26 +133,78 @@ static int ipcache_prune(struct pw_sync *s, const struct pw_dp *dp,
 	return 0;
 }
 
-static struct synced_ep *find_ep(struct pw_sync *s, __u32 ep_id)
+/* Lookups by index, so that a sync of thousands of endpoints that changes
+ * one of them costs little more than that one. */
+static __u64 id_hash(__u32 ep_id)
 {
-	int i;
-
-	for (i = 0; i < s->neps; i++)
-		if (s->eps[i].ep_id == ep_id)
-			return &s->eps[i];
-	return NULL;
+	return pw_hash_bytes(PW_HASH_SEED, &ep_id, sizeof(ep_id));
 }
 
-static const struct pw_out_ep *find_compiled(const struct pw_compiled *co,
+static __u64 name_hash(const char *ns, const char *name)
+{
+	return pw_hash_str(pw_hash_str(PW_HASH_SEED, ns), name);
+}
+
+struct id_q {
+	const struct pw_sync *s;
+	__u32 ep_id;
+};
+
+static bool id_eq(const void *ctx, __u32 pos)
+{
+	const struct id_q *q = ctx;
+
+	return q->s->eps[pos].ep_id == q->ep_id;
+}
+
+static struct synced_ep *find_ep(struct pw_sync *s, __u32 ep_id)
+{
+	struct id_q q = {s, ep_id};
+	int at = pw_hidx_find(&s->ep_idx, id_hash(ep_id), id_eq, &q);
+
+	return at < 0 ? NULL : &s->eps[at];
+}
+
+struct name_q {
+	const struct pw_compiled *co;
+	const struct pw_binding *b;
+};
+
+static bool name_eq(const void *ctx, __u32 pos)
+{
+	const struct name_q *q = ctx;
+
+	return !strcmp(q->co->eps[pos].ns, q->b->ns) &&
+	       !strcmp(q->co->eps[pos].name, q->b->name);
+}
+
+static const struct pw_out_ep *find_compiled(const struct pw_sync *s,
 					     const struct pw_binding *b)
+{
+	struct name_q q = {s->co, b};
+	int at = pw_hidx_find(&s->co_idx, name_hash(b->ns, b->name), name_eq,
+			      &q);
+
+	return at < 0 ? NULL : &s->co->eps[at];
+}
+
+static int index_build(struct pw_sync *s, const struct pw_compiled *co, int nb)
 {
 	int i;
 
+	pw_hidx_free(&s->ep_idx);
+	pw_hidx_free(&s->co_idx);
+	s->co = co;
+	/* room for every endpoint this sync may add, so adds cannot fail */
+	if (pw_hidx_reserve(&s->ep_idx, s->neps + nb) ||
+	    pw_hidx_reserve(&s->co_idx, co->neps))
+		return -ENOMEM;
+	for (i = 0; i < s->neps; i++)
+		pw_hidx_add(&s->ep_idx, id_hash(s->eps[i].ep_id), i);
 	for (i = 0; i < co->neps; i++)
-		if (!strcmp(co->eps[i].ns, b->ns) &&
-		    !strcmp(co->eps[i].name, b->name))
-			return &co->eps[i];
-	return NULL;
+		pw_hidx_add(&s->co_idx,
+			    name_hash(co->eps[i].ns, co->eps[i].name), i);
+	return 0;
 }
 
 /* The compiled entries of one endpoint: contiguous, as pol is sorted by
@@ -422,6 +480,7 @@ static int sync_ep(struct pw_sync *s, const struct pw_dp *dp,
 			return -ENOMEM;
 		}
 		s->eps = v;
+		pw_hidx_add(&s->ep_idx, id_hash(ce->ep_id), s->neps);
 		se = &v[s->neps++];
 		memset(se, 0, sizeof(*se));
 		se->ep_id = ce->ep_id;
@@ -445,12 +504,15 @@ int pw_sync_apply(struct pw_sync *s, const struct pw_dp *dp,
 	memset(st, 0, sizeof(*st));
 	for (i = 0; i < s->neps; i++)
 		s->eps[i].seen = false;
+	err = index_build(s, co, nb);
+	if (err)
+		return err;
 	/* New identities first, so that new policy entries find them. */
 	err = ipcache_add(s, dp, co, st);
 	if (err)
 		return err;
 	for (i = 0; i < nb; i++) {
-		const struct pw_out_ep *ce = find_compiled(co, &b[i]);
+		const struct pw_out_ep *ce = find_compiled(s, &b[i]);
 
 		if (!ce) {
 			pr_warn("sync: %s/%s is bound to ifindex %u but is not "

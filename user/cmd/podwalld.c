@@ -483,10 +483,18 @@ static int parse_args(struct config *c, int argc, char **argv)
 
 static struct mnl_socket *link_watch(void)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK);
+	int rcvbuf = 4 << 20;
 
 	if (!nl)
 		return NULL;
+	/* attaching to a thousand veths sends five thousand tc events: with
+	 * the default buffer they overflow (ENOBUFS), and every attachment
+	 * is then checked again */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
+			   &rcvbuf, sizeof(rcvbuf));
 	/* RTMGRP_TC: someone removing our filters or the clsact qdisc */
 	if (mnl_socket_bind(nl,
 			    RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
@@ -500,40 +508,70 @@ static struct mnl_socket *link_watch(void)
 
 /* A deleted link takes our filters with it: the agent must know, or a new
  * link that gets the same ifindex would be thought attached. The same for
- * filters someone else removed. */
-static void link_events(struct pw_agent *a, struct mnl_socket *nl)
+ * filters someone else removed. Returns whether a reconcile is due: not
+ * for the qdiscs and filters our own attach adds. */
+static bool link_msgs(struct pw_agent *a, const char *buf, int n)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	const struct nlmsghdr *nh;
-	int n;
+	bool due = false;
 
-	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0) {
-		/* ENOBUFS: events were lost; the reconcile after it rereads
-		 * every link, and attaching again is idempotent */
-		if (errno == ENOBUFS)
-			pw_agent_link_gone(a, 0);
-		else if (errno != EAGAIN)
-			pr_warn("podwalld: link events: %s\n", strerror(errno));
-		return;
-	}
-	for (nh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nh, n);
+	for (nh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nh, n);
 	     nh = mnl_nlmsg_next(nh, &n)) {
 		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nh);
-
 		const struct tcmsg *tcm = mnl_nlmsg_get_payload(nh);
 
-		if (nh->nlmsg_type == RTM_DELLINK &&
-		    nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifi)))
-			pw_agent_link_gone(a, ifi->ifi_index);
-		/* a filter or the qdisc gone, perhaps ours (tc qdisc del):
-		 * the reconcile this event brings attaches again where a pod
-		 * is bound */
-		if ((nh->nlmsg_type == RTM_DELTFILTER ||
-		     nh->nlmsg_type == RTM_DELQDISC) &&
-		    nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*tcm)))
-			pw_agent_link_gone(a, tcm->tcm_ifindex);
+		switch (nh->nlmsg_type) {
+		case RTM_DELLINK:
+			if (nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifi)))
+				pw_agent_link_gone(a, ifi->ifi_index);
+			due = true;
+			break;
+		case RTM_NEWLINK:
+		case RTM_NEWADDR:
+		case RTM_DELADDR:
+			/* the veths are read again at the next reconcile */
+			pw_agent_link_changed(a);
+			due = true;
+			break;
+		case RTM_DELTFILTER:
+		case RTM_DELQDISC:
+			/* a filter or the qdisc gone, perhaps ours (tc qdisc
+			 * del): the reconcile this event brings attaches
+			 * again where a pod is bound */
+			if (nh->nlmsg_len >= mnl_nlmsg_size(sizeof(*tcm)))
+				pw_agent_link_gone(a, tcm->tcm_ifindex);
+			due = true;
+			break;
+		}
 	}
+	return due;
+}
+
+/* What has queued up on the (non-blocking) socket, a bounded number of
+ * reads at a time. */
+static bool link_events(struct pw_agent *a, struct mnl_socket *nl)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	bool due = false;
+	int n, reads;
+
+	for (reads = 0; reads < 64; reads++) {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n >= 0) {
+			due |= link_msgs(a, buf, n);
+			continue;
+		}
+		/* ENOBUFS: events were lost; the reconcile after it rereads
+		 * every link, and attaching again is idempotent */
+		if (errno == ENOBUFS) {
+			pw_agent_link_gone(a, 0);
+			return true;
+		}
+		if (errno != EAGAIN)
+			pr_warn("podwalld: link events: %s\n", strerror(errno));
+		break;
+	}
+	return due;
 }
 
 static void drain(int fd)
@@ -772,8 +810,7 @@ static int run(struct pw_agent *a, const struct config *c)
 			dirty = 1;
 			dirty_at = now_ms();
 		}
-		if (fds[2].revents & POLLIN) {
-			link_events(a, nl);
+		if ((fds[2].revents & POLLIN) && link_events(a, nl)) {
 			dirty = 1;
 			dirty_at = now_ms();
 		}

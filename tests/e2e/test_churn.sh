@@ -410,7 +410,7 @@ status churn/pods/apply-policy $? "$(cat "$E2E_TMP/apply.err")"
 snapshot() {
 	local m
 
-	for m in pw_endpoints pw_ipcache pw_policy; do
+	for m in pw_endpoints pw_ipcache pw_policy pw_policy_exact; do
 		echo "map $m: $(nentries "$m") entries"
 	done
 	echo "node links: $(in_node ip -o link show | wc -l)"
@@ -471,7 +471,8 @@ def n(snap, m):
 b, m = sys.argv[1], sys.argv[2]
 sys.exit(0 if n(m, "pw_endpoints") == n(b, "pw_endpoints") + 1 and
          n(m, "pw_ipcache") == n(b, "pw_ipcache") + 1 and
-         n(m, "pw_policy") > n(b, "pw_policy") else 1)
+         n(m, "pw_policy") + n(m, "pw_policy_exact") >
+         n(b, "pw_policy") + n(b, "pw_policy_exact") else 1)
 EOF
 status churn/pods/churned-pod-in-maps $? "with c1 alive: $(echo $mid)"
 

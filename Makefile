@@ -221,9 +221,10 @@ $(BUILD)/bench/bench_probe: tests/bench/bench_probe.c tests/unit/pktgen.c \
 # runs every part and writes $(BENCH_OUT)/report.md with its plots;
 # bench-quick is the small run CI keeps from rotting (under 3 minutes).
 BENCH_OUT ?= bench-out
+# the traffic parts run the agent, its CNI plugin and podwall-dp too
 BENCH_BINS := $(BUILD)/bench/bench_compile $(BUILD)/bench/bench_flowlog \
 	$(BUILD)/bench/bench_pkt $(BUILD)/bench/bench_probe \
-	$(BUILD)/bench/noop.bpf.o $(BUILD)/podwall $(BUILD)/podwalld
+	$(BUILD)/bench/noop.bpf.o $(CMDS)
 
 bench: $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) bash tests/bench/run.sh --out $(BENCH_OUT)

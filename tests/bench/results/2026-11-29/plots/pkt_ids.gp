@@ -1,5 +1,5 @@
 set terminal pngcairo size 960,540 font ',10'
-set output '/tmp/bf/pkt_ids.png'
+set output '/tmp/bt/bench-out/pkt_ids.png'
 set grid
 set key outside right top
 set title 'ns/packet vs identities (1000 rules)'
@@ -7,4 +7,4 @@ set logscale x
 set xlabel 'identities (peer pods)'
 set ylabel 'ns/packet'
 set yrange [0:*]
-plot '/tmp/bf/plots/pkt_ids.dat' u 1:2 w linespoints lw 2 t 'new-allowed', '/tmp/bf/plots/pkt_ids.dat' u 1:3 w linespoints lw 2 t 'established', '/tmp/bf/plots/pkt_ids.dat' u 1:4 w linespoints lw 2 t 'denied', '/tmp/bf/plots/pkt_ids.dat' u 1:5 w linespoints lw 2 t 'new-cidr', '/tmp/bf/plots/pkt_ids.dat' u 1:6 w linespoints lw 2 t 'ipv6-2ext', '/tmp/bf/plots/pkt_ids.dat' u 1:7 w linespoints lw 2 t 'no-endpoint', '/tmp/bf/plots/pkt_ids.dat' u 1:8 w linespoints lw 2 t 'new-open', '/tmp/bf/plots/pkt_ids.dat' u 1:9 w linespoints lw 2 t 'established-hot'
+plot '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:2 w linespoints lw 2 t 'new-allowed', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:3 w linespoints lw 2 t 'established', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:4 w linespoints lw 2 t 'denied', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:5 w linespoints lw 2 t 'new-cidr', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:6 w linespoints lw 2 t 'ipv6-2ext', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:7 w linespoints lw 2 t 'no-endpoint', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:8 w linespoints lw 2 t 'new-open', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:9 w linespoints lw 2 t 'new-same-rule', '/tmp/bt/bench-out/plots/pkt_ids.dat' u 1:10 w linespoints lw 2 t 'established-hot'

@@ -1,5 +1,5 @@
 set terminal pngcairo size 960,540 font ',10'
-set output '/tmp/bf/pps.png'
+set output '/tmp/bt/bench-out/pps.png'
 set grid
 set key outside right top
 set title 'UDP 64-byte packets per second, per setup'
@@ -10,4 +10,4 @@ set boxwidth 0.9
 set xtics rotate by -30
 set ylabel 'packets/s (median)'
 set yrange [0:*]
-plot '/tmp/bf/plots/pps.dat' u 2:xtic(1) t '10 rules', '/tmp/bf/plots/pps.dat' u 3:xtic(1) t '1000 rules', '/tmp/bf/plots/pps.dat' u 4:xtic(1) t '10000 rules'
+plot '/tmp/bt/bench-out/plots/pps.dat' u 2:xtic(1) t '10 rules', '/tmp/bt/bench-out/plots/pps.dat' u 3:xtic(1) t '1000 rules', '/tmp/bt/bench-out/plots/pps.dat' u 4:xtic(1) t '10000 rules'

@@ -8,6 +8,7 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include "nodeaddr.h"
+#include "rtnl.h"
 
 struct addrs {
 	__u8 (*v)[16];
@@ -15,29 +16,13 @@ struct addrs {
 	int err;
 };
 
-static int addr_attr(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-
-	if (mnl_attr_type_valid(a, IFA_MAX) > 0)
-		tb[mnl_attr_get_type(a)] = a;
-	return MNL_CB_OK;
-}
-
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFA_MAX + 1] = {};
 	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	struct addrs *as = data;
-	const struct nlattr *a;
-	__u8 *dst;
 
 	/* link-local addresses are no peer's: ND and the like pass anyway */
 	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_scope == RT_SCOPE_LINK)
-		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
-	a = tb[IFA_LOCAL] ?: tb[IFA_ADDRESS];
-	if (!a)
 		return MNL_CB_OK;
 	if (as->n == as->cap) {
 		int cap = as->cap ? as->cap * 2 : 16;
@@ -50,17 +35,8 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 		as->v = v;
 		as->cap = cap;
 	}
-	dst = as->v[as->n];
-	if (ifa->ifa_family == AF_INET && mnl_attr_get_payload_len(a) == 4) {
-		memset(dst, 0, 10);
-		dst[10] = dst[11] = 0xff;
-		memcpy(dst + 12, mnl_attr_get_payload(a), 4);
-	} else if (ifa->ifa_family == AF_INET6 &&
-		   mnl_attr_get_payload_len(a) == 16) {
-		memcpy(dst, mnl_attr_get_payload(a), 16);
-	} else {
+	if (!pw_rtnl_ifa_addr(nlh, as->v[as->n]))
 		return MNL_CB_OK;
-	}
 	as->n++;
 	return MNL_CB_OK;
 }

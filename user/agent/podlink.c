@@ -22,6 +22,7 @@
 #include "cluster.h"
 #include "log.h"
 #include "podlink.h"
+#include "rtnl.h"
 
 struct veth {
 	__u32 ifindex;
@@ -164,7 +165,6 @@ static int peer_addr_cb(const struct nlmsghdr *nlh, void *data)
 	struct scan *sc = data;
 	const struct nlattr *a;
 	struct pw_podlink *pl;
-	__u8 *dst;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR)
 		return MNL_CB_OK;
@@ -184,22 +184,8 @@ static int peer_addr_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (!pl || pl->naddrs == PW_PODLINK_ADDRS_MAX)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
-	/* IFA_LOCAL is the address itself on point-to-point links */
-	a = tb[IFA_LOCAL] ?: tb[IFA_ADDRESS];
-	if (!a)
+	if (!pw_rtnl_ifa_addr(nlh, pl->addrs[pl->naddrs]))
 		return MNL_CB_OK;
-	dst = pl->addrs[pl->naddrs];
-	if (ifa->ifa_family == AF_INET && mnl_attr_get_payload_len(a) == 4) {
-		memset(dst, 0, 10);
-		dst[10] = dst[11] = 0xff;
-		memcpy(dst + 12, mnl_attr_get_payload(a), 4);
-	} else if (ifa->ifa_family == AF_INET6 &&
-		   mnl_attr_get_payload_len(a) == 16) {
-		memcpy(dst, mnl_attr_get_payload(a), 16);
-	} else {
-		return MNL_CB_OK;
-	}
 	pl->naddrs++;
 	return MNL_CB_OK;
 }

@@ -10,7 +10,8 @@
 # admits nothing in and lets nothing out.
 #
 #   node/allow/*   the node reaches b and b reaches the node; a and b
-#                  stay cut off; the flow log names the node.
+#                  stay cut off; the flow log names the node; an address
+#                  the node gains is read.
 #   node/policy/*  after a restart with --node-traffic policy, the node is
 #                  denied like a; status says which mode is in force.
 #
@@ -118,6 +119,21 @@ sys.exit(0 if ok else 1)
 EOF
 status node/allow/flows-name-the-node $? \
 	"no allowed record from and to the node: $(head -c 800 "$E2E_TMP/flows.json")"
+
+# an address the node gains is the node too (an address event reads the
+# node's addresses again)
+node_addrs() {
+	pw status -o json | "$PY" -c \
+		'import json,sys; print(json.load(sys.stdin).get("node_addresses"))'
+}
+n0=$(node_addrs)
+in_node ip addr add 192.0.2.77/32 dev lo
+for ((i = 0; i < 30; i++)); do
+	[ "$(node_addrs)" = "$((n0 + 1))" ] 2>/dev/null && break
+	sleep 0.1
+done
+check node/allow/new-address-read "node addresses ${n0:-?} -> $(node_addrs), want one more" \
+	test "$(node_addrs)" = "$((n0 + 1))"
 
 # the same node, judged like anyone
 agent_stop

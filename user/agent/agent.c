@@ -104,6 +104,7 @@ int pw_agent_new(const struct pw_agent_opts *o, struct pw_agent **out)
 	a->o = *o;
 	a->hints.netns = pod_netns;
 	a->hints.ctx = a;
+	a->node_stale = true;
 	a->node_open = o->node_traffic == PW_NODE_ALLOW ||
 		       (o->node_traffic == PW_NODE_DEFAULT && !o->docker_sock);
 	if (asprintf(&a->applied_dir, "%s/applied", o->state_dir) < 0)
@@ -303,6 +304,7 @@ static int attach(struct pw_agent *a, __u32 ifindex)
 void pw_agent_link_changed(struct pw_agent *a)
 {
 	a->links_stale = true;
+	a->node_stale = true; /* an address of the node's may have changed */
 }
 
 void pw_agent_links_stale(struct pw_agent *a)
@@ -322,6 +324,7 @@ void pw_agent_link_gone(struct pw_agent *a, __u32 ifindex)
 	a->links_stale = true;
 	if (!ifindex) {
 		/* unknown which: the next reconcile attaches again */
+		a->node_stale = true;
 		a->nattached = 0;
 		pw_hidx_free(&a->attached_idx);
 		return;
@@ -429,6 +432,7 @@ void pw_agent_refresh(struct pw_agent *a)
 	int i;
 
 	a->links_stale = true;
+	a->node_stale = true;
 	for (i = 0; i < a->nsrc; i++)
 		if (a->src[i]->refresh)
 			a->src[i]->refresh(a->src[i]);
@@ -467,13 +471,16 @@ static bool cni_has_pod(const struct pw_agent *a, const char *ns,
 	return false;
 }
 
-/* The node's addresses into the cluster; on a failed read the last ones
- * stay. */
+/* The node's addresses into the cluster, read again only after an address
+ * or link event here (a dump lists every veth's link-local address too);
+ * on a failed read the last ones stay. */
 static void node_update(struct pw_agent *a)
 {
 	__u8(*v)[16];
 	int n, err;
 
+	if (!a->node_stale)
+		return;
 	err = pw_node_addrs(&v, &n);
 	if (err) {
 		pr_warn("node addresses: %s; keeping the last %d\n",
@@ -481,10 +488,12 @@ static void node_update(struct pw_agent *a)
 		return;
 	}
 	err = pw_cluster_set_node(a->cluster, (const __u8(*)[16])v, n);
-	if (err)
+	if (err) {
 		pr_warn("node addresses: %s\n", strerror(-err));
-	else
+	} else {
 		a->nnode = n;
+		a->node_stale = false;
+	}
 	free(v);
 }
 

@@ -48,6 +48,7 @@ struct pw_agent {
 	struct pw_podlink_hints hints; /* where the sources say pods run */
 	bool node_open;		       /* traffic with the node passes */
 	int nnode;		       /* the node's addresses, last read */
+	bool node_stale;	       /* read them again */
 	struct pw_hidx bind_idx;       /* binds by (ns, name) */
 	__u32 ep_max;		       /* the endpoints map's size */
 	/* the veths of the last scan, reused while no link event came and

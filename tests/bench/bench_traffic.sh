@@ -118,10 +118,7 @@ mkdir -p "$OUT" || exit 1
 OUT=$(cd "$OUT" && pwd)
 T=$E2E_TMP
 TB=$T/tbench
-TX=10.99.1.2
-RX=10.99.2.2
-TXNS=${E2E_NS_PREFIX}tx
-RXNS=${E2E_NS_PREFIX}rx
+. "$(dirname "$0")/traffic/topology.sh"
 WARM=0.3
 FAILED=0
 XDPF_OURS=0
@@ -149,35 +146,10 @@ if command -v clang >/dev/null &&
 	XDP_OBJ=$T/xdp_pass.o
 fi
 
-# calc EXPR: arithmetic on decimals (awk: no bc needed)
-calc() { awk "BEGIN { print $1 }"; }
-
 # ------------------------------------------------------------- topology
 
-in_tx() { ip netns exec "$TXNS" "$@"; }
-in_rx() { ip netns exec "$RXNS" "$@"; }
-
 topology() {
-	local p ns ip gw
-
-	pw_node_create || return 1
-	E2E_NS=("${PW_NAMESPACES[@]}")
-	in_node sysctl -qw net.ipv4.ip_forward=1 || return 1
-	for p in tx rx; do
-		ns=$E2E_NS_PREFIX$p
-		ip netns add "$ns" || return 1
-		E2E_NS=("$ns" "${E2E_NS[@]}")
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip -n "$ns" link set lo up
-		ip link add "h-$p" netns "$NODE" type veth peer name eth0 \
-			netns "$ns" || return 1
-		[ $p = tx ] && ip=$TX gw=10.99.1.1 || ip=$RX gw=10.99.2.1
-		ip -n "$ns" addr add "$ip/24" dev eth0 &&
-			ip -n "$ns" link set eth0 up &&
-			ip -n "$ns" route add default via "$gw" &&
-			ip -n "$NODE" addr add "$gw/24" dev "h-$p" &&
-			ip -n "$NODE" link set "h-$p" up || return 1
-	done
+	traffic_topology || return 1
 	# A second source address on tx, one of the decoy rules' (10.200.0.1):
 	# the xdp-filter check sends from it.
 	ip -n "$TXNS" addr add 10.200.0.1/32 dev eth0 &&
